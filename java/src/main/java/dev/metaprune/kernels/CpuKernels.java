@@ -1,0 +1,153 @@
+package dev.metaprune.kernels;
+
+import static dev.metaprune.tensor.Shapes.require;
+import static dev.metaprune.tensor.Shapes.requireRank;
+
+import dev.metaprune.tensor.Tensor;
+import java.util.Arrays;
+
+/** The CPU backend: Vector API kernels on {@link Parallel}'s fixed pool. */
+public final class CpuKernels implements Kernels {
+    @Override
+    public String name() {
+        return "cpu";
+    }
+
+    @Override
+    public String describe() {
+        return "cpu: " + Vec.describe() + ", " + Parallel.threadCount() + " thread(s), JDK "
+                + Runtime.version();
+    }
+
+    // ---- GEMM / linear ----
+
+    @Override
+    public void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
+        requireRank("gemm", "a", a, 2);
+        requireRank("gemm", "b", b, 2);
+        requireRank("gemm", "c", c, 2);
+        int m = transA ? a.dim(1) : a.dim(0), ka = transA ? a.dim(0) : a.dim(1);
+        int kb = transB ? b.dim(1) : b.dim(0), n = transB ? b.dim(0) : b.dim(1);
+        require(ka == kb && c.dim(0) == m && c.dim(1) == n, "gemm: op(a) is " + m + "x" + ka + ", op(b) is " + kb
+                + "x" + n + ", c is " + Arrays.toString(c.shape()) + ": shapes do not chain");
+        Gemm.sgemm(transA, transB, m, n, ka, alpha, a.data(), a.offset(), a.ld(), b.data(), b.offset(), b.ld(), beta,
+                c.data(), c.offset(), c.ld());
+    }
+
+    @Override
+    public void linearForward(Tensor x, Tensor w, Tensor bias, Tensor y) {
+        Linear.forward(x, w, bias, y);
+    }
+
+    @Override
+    public void linearBackwardInput(Tensor dy, Tensor w, Tensor dx) {
+        Linear.backwardInput(dy, w, dx);
+    }
+
+    @Override
+    public void linearBackwardParams(Tensor x, Tensor dy, Tensor dw, Tensor dbias, boolean accumulate) {
+        Linear.backwardParams(x, dy, dw, dbias, accumulate);
+    }
+
+    // ---- not yet wired (filled in by the conv / nn-ops work) ----
+
+    private static UnsupportedOperationException todo() {
+        return new UnsupportedOperationException("not implemented yet");
+    }
+
+    @Override
+    public void conv2dForward(Tensor x, Tensor w, Tensor bias, Tensor y, Conv2dSpec spec) {
+        throw todo();
+    }
+
+    @Override
+    public void conv2dBackwardInput(Tensor dy, Tensor w, Tensor dx, Conv2dSpec spec) {
+        throw todo();
+    }
+
+    @Override
+    public void conv2dBackwardWeight(Tensor x, Tensor dy, Tensor dw, Tensor dbias, Conv2dSpec spec,
+                                     boolean accumulate) {
+        throw todo();
+    }
+
+    @Override
+    public void batchNormTrainForward(Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor saveMean,
+                                      Tensor saveInvStd, Tensor runMean, Tensor runVar, float averageFactor,
+                                      float eps) {
+        throw todo();
+    }
+
+    @Override
+    public void batchNormInferenceForward(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar,
+                                          float eps, Tensor y) {
+        throw todo();
+    }
+
+    @Override
+    public void batchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd, Tensor dx,
+                                  Tensor dGamma, Tensor dBeta, boolean accumulate) {
+        throw todo();
+    }
+
+    @Override
+    public void relu(Tensor x, Tensor y) {
+        throw todo();
+    }
+
+    @Override
+    public void reluBackward(Tensor x, Tensor dy, Tensor dx) {
+        throw todo();
+    }
+
+    @Override
+    public void relu6(Tensor x, Tensor y) {
+        throw todo();
+    }
+
+    @Override
+    public void relu6Backward(Tensor x, Tensor dy, Tensor dx) {
+        throw todo();
+    }
+
+    @Override
+    public void add(Tensor a, Tensor b, Tensor y) {
+        throw todo();
+    }
+
+    @Override
+    public void maxPoolForward(Tensor x, Tensor y, int[] argmax, int k, int stride, int pad) {
+        throw todo();
+    }
+
+    @Override
+    public void maxPoolBackward(Tensor dy, int[] argmax, Tensor dx) {
+        throw todo();
+    }
+
+    @Override
+    public void globalAvgPoolForward(Tensor x, Tensor y) {
+        throw todo();
+    }
+
+    @Override
+    public void globalAvgPoolBackward(Tensor dy, Tensor dx) {
+        throw todo();
+    }
+
+    @Override
+    public float softmaxCrossEntropy(Tensor logits, int[] labels, float smoothing, Tensor dLogits) {
+        throw todo();
+    }
+
+    @Override
+    public int countTopK(Tensor logits, int[] labels, int k) {
+        throw todo();
+    }
+
+    @Override
+    public void sgdStep(Tensor param, Tensor grad, Tensor momentumBuf, float lr, float momentum, float weightDecay,
+                        boolean nesterov) {
+        throw todo();
+    }
+}

@@ -1,0 +1,131 @@
+package dev.metaprune.kernels;
+
+import dev.metaprune.tensor.Tensor;
+
+/**
+ * The one kernel interface: every layer of MetaPrune (networks, PruningNet, search) computes
+ * through it, and other JVM code may call it directly. Implementations: {@link CpuKernels} (Vector
+ * API, the default) and the CUDA backend (native issue). Pick one with {@link #get()}.
+ *
+ * <h2>Conventions</h2>
+ * <ul>
+ *   <li>float32 throughout. Activations are NHWC {@code [N, H, W, C]}; they may be channel views
+ *       ({@link Tensor#channels}), which every kernel reads and writes in place.</li>
+ *   <li>Convolution weights are PyTorch's OIHW {@code [cOutMax, cInMax / groups, kh, kw]}; a
+ *       {@link Conv2dSpec} with smaller channel counts uses the leading {@code [cOut, cIn / groups]}
+ *       block without copying (a "sliced" convolution). Weight gradients are written to the same
+ *       leading block of a tensor shaped like the weight; the rest is left untouched.</li>
+ *   <li>Linear weights are {@code [outMax, inMax]}; the leading {@code [out, in]} block is used.</li>
+ *   <li>{@code accumulate == true} adds into a gradient instead of overwriting it.</li>
+ *   <li>Bad shapes are an {@link IllegalArgumentException} naming them, never a wrong result.</li>
+ *   <li>Calls are synchronous and not thread-safe with respect to the same output tensor; the CPU
+ *       backend parallelises inside each call on {@link Parallel}'s fixed pool.</li>
+ * </ul>
+ */
+public interface Kernels {
+    /** Backend name ("cpu", "cuda"). */
+    String name();
+
+    /** One line: what the backend runs on (vector width, threads, device). */
+    String describe();
+
+    /** The backend selected by {@code -Dmetaprune.backend} (default {@code cpu}). */
+    static Kernels get() {
+        return Backends.selected();
+    }
+
+    // ---- GEMM and linear layers -------------------------------------------------------------
+
+    /** {@code c = alpha * op(a) * op(b) + beta * c} on 2-D tensors (views allowed). */
+    void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c);
+
+    /** {@code y[N, out] = x[N, in] * w[:out, :in]^T + bias[:out]}; {@code bias} may be null. */
+    void linearForward(Tensor x, Tensor w, Tensor bias, Tensor y);
+
+    /** {@code dx[N, in] = dy[N, out] * w[:out, :in]}. */
+    void linearBackwardInput(Tensor dy, Tensor w, Tensor dx);
+
+    /** {@code dw[:out, :in] (+)= dy^T x}, {@code dbias[:out] (+)= sum_n dy}; {@code dbias} may be null. */
+    void linearBackwardParams(Tensor x, Tensor dy, Tensor dw, Tensor dbias, boolean accumulate);
+
+    // ---- Convolution ------------------------------------------------------------------------
+
+    /** {@code y[N, Ho, Wo, cOut] = conv(x[N, H, W, cIn], w) + bias}; {@code bias} may be null. */
+    void conv2dForward(Tensor x, Tensor w, Tensor bias, Tensor y, Conv2dSpec spec);
+
+    /** {@code dx[N, H, W, cIn]} from {@code dy[N, Ho, Wo, cOut]} (overwrites dx). */
+    void conv2dBackwardInput(Tensor dy, Tensor w, Tensor dx, Conv2dSpec spec);
+
+    /** Weight (and bias, may be null) gradient into the leading block of {@code dw}. */
+    void conv2dBackwardWeight(Tensor x, Tensor dy, Tensor dw, Tensor dbias, Conv2dSpec spec, boolean accumulate);
+
+    // ---- BatchNorm (per channel over N*H*W) -------------------------------------------------
+
+    /**
+     * Training-mode batch normalisation. {@code gamma}/{@code beta} null means affine-free. Saves
+     * the batch mean and {@code 1/sqrt(var + eps)} for the backward pass, and updates the running
+     * statistics (if non-null) as {@code run = (1 - f) * run + f * batch}, with the unbiased batch
+     * variance (PyTorch's rule): {@code f = momentum} (0.1), or {@code f = 1 / (k + 1)} for the
+     * exact cumulative average over the {@code k + 1}-th batch (BN recalibration).
+     */
+    void batchNormTrainForward(Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor saveMean, Tensor saveInvStd,
+                               Tensor runMean, Tensor runVar, float averageFactor, float eps);
+
+    /** Inference-mode batch normalisation with running statistics. */
+    void batchNormInferenceForward(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar, float eps,
+                                   Tensor y);
+
+    /** Backward of {@link #batchNormTrainForward}; {@code dGamma}/{@code dBeta} null when affine-free. */
+    void batchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd, Tensor dx,
+                           Tensor dGamma, Tensor dBeta, boolean accumulate);
+
+    // ---- Element-wise -----------------------------------------------------------------------
+
+    void relu(Tensor x, Tensor y);
+
+    /** {@code dx = dy * (x > 0)}. */
+    void reluBackward(Tensor x, Tensor dy, Tensor dx);
+
+    void relu6(Tensor x, Tensor y);
+
+    /** {@code dx = dy * (0 < x < 6)}. */
+    void relu6Backward(Tensor x, Tensor dy, Tensor dx);
+
+    /** {@code y = a + b} (residual add; {@code y} may alias either). */
+    void add(Tensor a, Tensor b, Tensor y);
+
+    // ---- Pooling ----------------------------------------------------------------------------
+
+    /** Max pooling {@code k x k}, stride, padding (padding never wins); {@code argmax} per output. */
+    void maxPoolForward(Tensor x, Tensor y, int[] argmax, int k, int stride, int pad);
+
+    /** Routes {@code dy} to the recorded maxima; overwrites {@code dx}. */
+    void maxPoolBackward(Tensor dy, int[] argmax, Tensor dx);
+
+    /** {@code [N, H, W, C] -> [N, C]}. */
+    void globalAvgPoolForward(Tensor x, Tensor y);
+
+    void globalAvgPoolBackward(Tensor dy, Tensor dx);
+
+    // ---- Loss and metrics -------------------------------------------------------------------
+
+    /**
+     * Mean softmax cross-entropy with label smoothing {@code eps} (PyTorch's definition: the
+     * target is {@code (1 - eps) * onehot + eps / K}). Writes {@code dLogits} (gradient of the mean)
+     * unless null. Returns the loss.
+     */
+    float softmaxCrossEntropy(Tensor logits, int[] labels, float smoothing, Tensor dLogits);
+
+    /** Number of rows whose label is among the {@code k} largest logits (ties count against). */
+    int countTopK(Tensor logits, int[] labels, int k);
+
+    // ---- Optimiser --------------------------------------------------------------------------
+
+    /**
+     * One SGD step, PyTorch's rule with dampening 0: {@code d = g + wd * p};
+     * {@code buf = momentum * buf + d}; {@code d = nesterov ? d + momentum * buf : buf};
+     * {@code p -= lr * d}. {@code buf} starts at zero (equal to PyTorch's first step).
+     */
+    void sgdStep(Tensor param, Tensor grad, Tensor momentumBuf, float lr, float momentum, float weightDecay,
+                 boolean nesterov);
+}
