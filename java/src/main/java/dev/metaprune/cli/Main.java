@@ -1,0 +1,36 @@
+package dev.metaprune.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code metaprune} command line. */
+@Command(name = "metaprune", mixinStandardHelpOptions = true, versionProvider = VersionInfo.class,
+        description = "MetaPruning for the JVM: train a PruningNet, search pruned widths, retrain, benchmark.",
+        subcommands = {InfoCommand.class, CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    public static void main(String[] args) {
+        int code = run(args);
+        System.exit(code);
+    }
+
+    /** Runs a command line and returns its exit code (no {@code System.exit}: usable from tests). */
+    public static int run(String... args) {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setExecutionExceptionHandler((ex, line, parse) -> {
+            if (ex instanceof IllegalArgumentException || ex instanceof java.io.IOException) {
+                line.getErr().println("error: " + ex.getMessage());
+                return 2;
+            }
+            throw ex;
+        });
+        return cl.execute(args);
+    }
+}
