@@ -29,8 +29,8 @@ public final class Gemm {
     public static final int MR = 6;
     /** Columns of the micro-kernel: two vectors. */
     public static final int NR = 2 * L;
-    static final int KC = Integer.getInteger("metaprune.gemm.kc", Math.max(64, (24 * 1024 / 4) / NR / 8 * 8));
-    static final int MC = Integer.getInteger("metaprune.gemm.mc", 120);
+    static final int KC = Integer.getInteger("metaprune.gemm.kc", 384);
+    static final int MC = Integer.getInteger("metaprune.gemm.mc", 96);
     static final int NC = Integer.getInteger("metaprune.gemm.nc", 2048);
     static final int SMALL_M = 4;
 
@@ -183,6 +183,13 @@ public final class Gemm {
     }
 
     private static void macro(int mc, int nc, int kc, float[] ap, float[] bp, float[] c, int cOff, int ldc) {
+        for (int jr = 0; jr < nc; jr += NR) {
+                    int nr = Math.min(NR, nc - jr);
+                    kernel(kc, ap, ir * kc, bp, jr * kc, c, cOff + ir * ldc + jr, ldc, mr, nr);
+                }
+            }
+            return;
+        }
         for (int jr = 0; jr < nc; jr += NR) {
             int nr = Math.min(NR, nc - jr);
             int bOff = jr * kc;
