@@ -184,13 +184,6 @@ public final class Gemm {
 
     private static void macro(int mc, int nc, int kc, float[] ap, float[] bp, float[] c, int cOff, int ldc) {
         for (int jr = 0; jr < nc; jr += NR) {
-                    int nr = Math.min(NR, nc - jr);
-                    kernel(kc, ap, ir * kc, bp, jr * kc, c, cOff + ir * ldc + jr, ldc, mr, nr);
-                }
-            }
-            return;
-        }
-        for (int jr = 0; jr < nc; jr += NR) {
             int nr = Math.min(NR, nc - jr);
             int bOff = jr * kc;
             for (int ir = 0; ir < mc; ir += MR) {
