@@ -100,19 +100,24 @@ public class LayoutBench {
                 }
                 float k0 = wt[ch * 9], k1 = wt[ch * 9 + 1], k2 = wt[ch * 9 + 2], k3 = wt[ch * 9 + 3], k4 = wt[ch * 9 + 4],
                         k5 = wt[ch * 9 + 5], k6 = wt[ch * 9 + 6], k7 = wt[ch * 9 + 7], k8 = wt[ch * 9 + 8];
+                FloatVector v0 = FloatVector.broadcast(F, k0), v1 = FloatVector.broadcast(F, k1),
+                        v2 = FloatVector.broadcast(F, k2), v3 = FloatVector.broadcast(F, k3),
+                        v4 = FloatVector.broadcast(F, k4), v5 = FloatVector.broadcast(F, k5),
+                        v6 = FloatVector.broadcast(F, k6), v7 = FloatVector.broadcast(F, k7),
+                        v8 = FloatVector.broadcast(F, k8);
                 for (int r = 0; r < h; r++) {
                     int r0 = r * pw, r1 = r0 + pw, r2 = r1 + pw, out = xo + r * wd;
                     for (int q = 0; q < wd; q += L) {
                         VectorMask<Float> m = F.indexInRange(q, wd);
-                        FloatVector acc = FloatVector.fromArray(F, pad, r0 + q, m).mul(k0);
-                        acc = FloatVector.fromArray(F, pad, r0 + q + 1, m).fma(k1, acc);
-                        acc = FloatVector.fromArray(F, pad, r0 + q + 2, m).fma(k2, acc);
-                        acc = FloatVector.fromArray(F, pad, r1 + q, m).fma(k3, acc);
-                        acc = FloatVector.fromArray(F, pad, r1 + q + 1, m).fma(k4, acc);
-                        acc = FloatVector.fromArray(F, pad, r1 + q + 2, m).fma(k5, acc);
-                        acc = FloatVector.fromArray(F, pad, r2 + q, m).fma(k6, acc);
-                        acc = FloatVector.fromArray(F, pad, r2 + q + 1, m).fma(k7, acc);
-                        acc = FloatVector.fromArray(F, pad, r2 + q + 2, m).fma(k8, acc);
+                        FloatVector acc = FloatVector.fromArray(F, pad, r0 + q, m).mul(v0);
+                        acc = FloatVector.fromArray(F, pad, r0 + q + 1, m).fma(v1, acc);
+                        acc = FloatVector.fromArray(F, pad, r0 + q + 2, m).fma(v2, acc);
+                        acc = FloatVector.fromArray(F, pad, r1 + q, m).fma(v3, acc);
+                        acc = FloatVector.fromArray(F, pad, r1 + q + 1, m).fma(v4, acc);
+                        acc = FloatVector.fromArray(F, pad, r1 + q + 2, m).fma(v5, acc);
+                        acc = FloatVector.fromArray(F, pad, r2 + q, m).fma(v6, acc);
+                        acc = FloatVector.fromArray(F, pad, r2 + q + 1, m).fma(v7, acc);
+                        acc = FloatVector.fromArray(F, pad, r2 + q + 2, m).fma(v8, acc);
                         acc.intoArray(yd, out + q, m);
                     }
                 }
