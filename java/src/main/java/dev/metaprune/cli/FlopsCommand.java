@@ -78,6 +78,10 @@ public final class FlopsCommand implements Callable<Integer> {
     @Option(names = "--layers", description = "Add the per-layer breakdown (table, or \"layers\" in JSON).")
     boolean layers;
 
+    @Option(names = "--graph", description = "With --json: add \"graph\", every value and op of the network at these"
+            + " widths (what other tools need to rebuild it).")
+    boolean graph;
+
     @Option(names = "--json", description = "Print one JSON object: arch, input, width or gene, indices, widths,"
             + " flops, params (and parts), convention.")
     boolean json;
@@ -115,7 +119,11 @@ public final class FlopsCommand implements Callable<Integer> {
         CostReport r = CostCounter.count(w);
         PrintStream out = System.out;
         if (json) {
-            out.println(toJson(a, g, r, layers).toString());
+            ObjectNode o = toJson(a, g, r, layers);
+            if (graph) {
+                o.set("graph", dev.metaprune.nn.GraphJson.of(w));
+            }
+            out.println(o.toString());
         } else {
             printTable(out, a, g, r);
         }
