@@ -75,44 +75,44 @@ public final class CpuKernels implements Kernels {
     public void batchNormTrainForward(Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor saveMean,
                                       Tensor saveInvStd, Tensor runMean, Tensor runVar, float averageFactor,
                                       float eps) {
-        throw todo();
+        BatchNorm.trainForward(x, gamma, beta, y, saveMean, saveInvStd, runMean, runVar, averageFactor, eps);
     }
 
     @Override
     public void batchNormInferenceForward(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar,
                                           float eps, Tensor y) {
-        throw todo();
+        BatchNorm.inferenceForward(x, gamma, beta, runMean, runVar, eps, y);
     }
 
     @Override
     public void batchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd, Tensor dx,
                                   Tensor dGamma, Tensor dBeta, boolean accumulate) {
-        throw todo();
+        BatchNorm.backward(x, dy, gamma, saveMean, saveInvStd, dx, dGamma, dBeta, accumulate);
     }
 
     @Override
     public void relu(Tensor x, Tensor y) {
-        throw todo();
+        Elementwise.relu(x, y);
     }
 
     @Override
     public void reluBackward(Tensor x, Tensor dy, Tensor dx) {
-        throw todo();
+        Elementwise.reluBackward(x, dy, dx);
     }
 
     @Override
     public void relu6(Tensor x, Tensor y) {
-        throw todo();
+        Elementwise.relu6(x, y);
     }
 
     @Override
     public void relu6Backward(Tensor x, Tensor dy, Tensor dx) {
-        throw todo();
+        Elementwise.relu6Backward(x, dy, dx);
     }
 
     @Override
     public void add(Tensor a, Tensor b, Tensor y) {
-        throw todo();
+        Elementwise.add(a, b, y);
     }
 
     @Override
@@ -137,17 +137,17 @@ public final class CpuKernels implements Kernels {
 
     @Override
     public float softmaxCrossEntropy(Tensor logits, int[] labels, float smoothing, Tensor dLogits) {
-        throw todo();
+        return Loss.softmaxCrossEntropy(logits, labels, smoothing, dLogits);
     }
 
     @Override
     public int countTopK(Tensor logits, int[] labels, int k) {
-        throw todo();
+        return Loss.countTopK(logits, labels, k);
     }
 
     @Override
     public void sgdStep(Tensor param, Tensor grad, Tensor momentumBuf, float lr, float momentum, float weightDecay,
                         boolean nesterov) {
-        throw todo();
+        SgdKernel.step(param, grad, momentumBuf, lr, momentum, weightDecay, nesterov);
     }
 }

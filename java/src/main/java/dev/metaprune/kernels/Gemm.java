@@ -436,7 +436,7 @@ public final class Gemm {
         for (; i <= n - L; i += L) {
             s0 = FloatVector.fromArray(F, x, xo + i).fma(FloatVector.fromArray(F, y, yo + i), s0);
         }
-        float s = s0.add(s1).add(s2.add(s3)).reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+        float s = Vec.sumLanes(s0.add(s1).add(s2.add(s3)));
         for (; i < n; i++) {
             s += x[xo + i] * y[yo + i];
         }

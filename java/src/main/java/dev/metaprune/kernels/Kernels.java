@@ -83,12 +83,12 @@ public interface Kernels {
 
     void relu(Tensor x, Tensor y);
 
-    /** {@code dx = dy * (x > 0)}. */
+    /** {@code dx = x <= 0 ? 0 : dy} (PyTorch's rule: a NaN input passes the gradient). */
     void reluBackward(Tensor x, Tensor dy, Tensor dx);
 
     void relu6(Tensor x, Tensor y);
 
-    /** {@code dx = dy * (0 < x < 6)}. */
+    /** {@code dx = (x <= 0 || x >= 6) ? 0 : dy} (PyTorch's hardtanh rule). */
     void relu6Backward(Tensor x, Tensor dy, Tensor dx);
 
     /** {@code y = a + b} (residual add; {@code y} may alias either). */

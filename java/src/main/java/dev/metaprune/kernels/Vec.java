@@ -16,6 +16,23 @@ public final class Vec {
     /** Lanes per vector. */
     public static final int L = F.length();
 
+    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[L]);
+
+    /**
+     * The sum of a vector's lanes in a fixed order (lane 0 first), the same bits in the interpreter
+     * and in compiled code. {@code reduceLanes(ADD)} is not: C2 may reduce in a tree, the
+     * interpreter does not, and an ulp of difference breaks bit-exact resume.
+     */
+    public static float sumLanes(FloatVector v) {
+        float[] t = LANES.get();
+        v.intoArray(t, 0);
+        float s = t[0];
+        for (int i = 1; i < t.length; i++) {
+            s += t[i];
+        }
+        return s;
+    }
+
     /** One line describing the vector unit the kernels run on. */
     public static String describe() {
         return "Vector API " + F.vectorBitSize() + "-bit (" + L + " float lanes)";

@@ -8,7 +8,6 @@ import dev.metaprune.tensor.Tensor;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * One PruningNet weight generator: {@code FC(enc -> hidden) -> ReLU -> FC(hidden -> outMax * inMax * kh * kw)},
@@ -231,7 +230,7 @@ public final class Generator {
         for (; j <= hidden - L; j += L) {
             acc = FloatVector.fromArray(F, w2, off + j).fma(FloatVector.fromArray(F, h, j), acc);
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = dev.metaprune.kernels.Vec.sumLanes(acc);
         for (; j < hidden; j++) {
             s += w2[off + j] * h[j];
         }
