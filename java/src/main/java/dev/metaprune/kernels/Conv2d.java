@@ -334,15 +334,25 @@ public final class Conv2d {
                 Parallel.split(rows, np, p + 1)));
     }
 
-    /** Destination rows {@code [r0, r1)} of the flattened {@code N*dH}. */
+    /**
+     * Destination rows {@code [r0, r1)} of the flattened {@code N*dH}.
+     *
+     * <p>Interior rows of a 3x3 stencil run channel vector by channel vector along the row (taps
+     * in registers). That order reads memory with a stride of one pixel; before it, the source rows
+     * the previous row did not use and the destination row are touched sequentially, one load per
+     * cache line, so that they stream in at full bandwidth instead of one strided miss at a time
+     * (worth about 2x at batch 32, 144 channels, 56x56).
+     */
     private static void stencilRows(Stencil st, int r0, int r1) {
         final int c = st.c, kh = st.kh, kw = st.kw, sh = st.sh, sw = st.sw, ph = st.ph, pw = st.pw;
         final int sH = st.sH, sW = st.sW, sLd = st.sLd, dH = st.dH, dW = st.dW, dLd = st.dLd;
         // Interior columns: every kx tap inside the source row.
         int oxA = Math.min(dW, ceilDiv(pw, sw));
         int oxB = Math.max(oxA, Math.min(dW, Math.floorDiv(sW + pw - kw, sw) + 1));
-        boolean k3 = kh == 3 && kw == 3;
         int cFull = c / L * L;
+        // The unrolled 3x3 interior (strides 1 and 2); other kernels use the clipped tap loop.
+        boolean fast = kh == 3 && kw == 3 && sw <= 2 && oxB > oxA && cFull > 0;
+        int touched = 0;
         for (int r = r0; r < r1; r++) {
             int img = r / dH, oy = r - img * dH;
             int iy0 = oy * sh - ph;
@@ -350,11 +360,21 @@ public final class Conv2d {
             int srcImg = st.sOff + img * sH * sW * sLd;
             int dRow = st.dOff + r * dW * dLd;
             int cDone = 0;
-            if (k3 && ky0 == 0 && ky1 == 3 && oxB > oxA) {
-                int s0 = srcImg + (iy0 * sW + oxA * sw - pw) * sLd;
+            if (fast && ky0 == 0 && ky1 == 3) {
+                int fresh = r == r0 || oy == 0 ? 0 : Math.max(0, 3 - sh);
+                for (int ky = fresh; ky < 3; ky++) {
+                    touched += touchLines(st.src, srcImg + (iy0 + ky) * sW * sLd, sW * sLd);
+                }
+                touched += touchLines(st.dst, dRow, dW * dLd);
+                int s0 = srcImg + (iy0 * sW + oxA * sw - pw) * sLd, d0 = dRow + oxA * dLd, count = oxB - oxA;
                 for (int j = 0; j < cFull; j += L) {
-                    stencil3x3(st.src, s0 + j, sW * sLd, sLd, sw * sLd, st.wp, j, st.cp, st.bias, st.bOff + j,
-                            st.dst, dRow + oxA * dLd + j, dLd, oxB - oxA);
+                    if (sw == 1) {
+                        stencil3x3s1(st.src, s0 + j, sW * sLd, sLd, st.wp, j, st.cp, st.bias, st.bOff + j,
+                                st.dst, d0 + j, dLd, count);
+                    } else {
+                        stencil3x3s2(st.src, s0 + j, sW * sLd, sLd, st.wp, j, st.cp, st.bias, st.bOff + j,
+                                st.dst, d0 + j, dLd, count);
+                    }
                 }
                 cDone = cFull;
                 for (int ox = 0; ox < oxA; ox++) {
@@ -371,38 +391,97 @@ public final class Conv2d {
                 }
             }
         }
+        touchSink = touched;
+    }
+
+    /** Keeps the touch loads alive (their values are otherwise unused). */
+    @SuppressWarnings("unused")
+    private static int touchSink;
+
+    /** One load per 64-byte line of {@code a[from : from+len]}: brings a row into cache sequentially. */
+    private static int touchLines(float[] a, int from, int len) {
+        int h = 0;
+        for (int i = Math.max(0, from), end = Math.min(a.length, from + len); i < end; i += 16) {
+            h ^= Float.floatToRawIntBits(a[i]);
+        }
+        return h;
+    }
+
+    /** The nine taps of channel vector {@code w0} of packed weights {@code [9][cp]}. */
+    private static FloatVector tap(float[] wp, int w0, int cp, int t) {
+        return FloatVector.fromArray(F, wp, w0 + t * cp);
     }
 
     /**
-     * Interior run of a 3x3 stencil for one full channel vector: {@code count} destination pixels,
-     * the nine tap vectors in registers, three partial sums (one per kernel row) for latency.
+     * Interior run of a stride-1 3x3 stencil for one full channel vector: {@code count} destination
+     * pixels, the nine taps in registers and a sliding window of three source columns (three new
+     * loads per output vector), one partial sum per kernel row for latency.
      *
      * @param s0      source index of tap (0, 0) of the first pixel
-     * @param rowStep distance between source rows; {@code colStep} between taps along a row;
-     *                {@code pixStep} between the first taps of consecutive destination pixels
+     * @param rowStep distance between source rows; {@code colStep} between source pixels
      */
-    private static void stencil3x3(float[] src, int s0, int rowStep, int colStep, int pixStep, float[] wp, int w0,
-                                   int cp, float[] bias, int bOff, float[] dst, int d0, int dLd, int count) {
-        FloatVector k00 = FloatVector.fromArray(F, wp, w0), k01 = FloatVector.fromArray(F, wp, w0 + cp),
-                k02 = FloatVector.fromArray(F, wp, w0 + 2 * cp), k10 = FloatVector.fromArray(F, wp, w0 + 3 * cp),
-                k11 = FloatVector.fromArray(F, wp, w0 + 4 * cp), k12 = FloatVector.fromArray(F, wp, w0 + 5 * cp),
-                k20 = FloatVector.fromArray(F, wp, w0 + 6 * cp), k21 = FloatVector.fromArray(F, wp, w0 + 7 * cp),
-                k22 = FloatVector.fromArray(F, wp, w0 + 8 * cp);
+    private static void stencil3x3s1(float[] src, int s0, int rowStep, int colStep, float[] wp, int w0, int cp,
+                                     float[] bias, int bOff, float[] dst, int d0, int dLd, int count) {
+        FloatVector k00 = tap(wp, w0, cp, 0), k01 = tap(wp, w0, cp, 1), k02 = tap(wp, w0, cp, 2),
+                k10 = tap(wp, w0, cp, 3), k11 = tap(wp, w0, cp, 4), k12 = tap(wp, w0, cp, 5),
+                k20 = tap(wp, w0, cp, 6), k21 = tap(wp, w0, cp, 7), k22 = tap(wp, w0, cp, 8);
         FloatVector b = bias == null ? FloatVector.zero(F) : FloatVector.fromArray(F, bias, bOff);
-        int c2 = 2 * colStep;
-        int sp = s0, dp = d0;
-        for (int i = 0; i < count; i++, sp += pixStep, dp += dLd) {
-            int p1 = sp + rowStep, p2 = p1 + rowStep;
-            FloatVector a0 = FloatVector.fromArray(F, src, sp).fma(k00, b);
-            FloatVector a1 = FloatVector.fromArray(F, src, p1).mul(k10);
-            FloatVector a2 = FloatVector.fromArray(F, src, p2).mul(k20);
-            a0 = FloatVector.fromArray(F, src, sp + colStep).fma(k01, a0);
-            a1 = FloatVector.fromArray(F, src, p1 + colStep).fma(k11, a1);
-            a2 = FloatVector.fromArray(F, src, p2 + colStep).fma(k21, a2);
-            a0 = FloatVector.fromArray(F, src, sp + c2).fma(k02, a0);
-            a1 = FloatVector.fromArray(F, src, p1 + c2).fma(k12, a1);
-            a2 = FloatVector.fromArray(F, src, p2 + c2).fma(k22, a2);
-            a0.add(a1).add(a2).intoArray(dst, dp);
+        int r1 = rowStep, r2 = 2 * rowStep;
+        // columns x - 2 (a), x - 1 (b) and x (c) of the window, rows 0..2
+        FloatVector a0 = FloatVector.fromArray(F, src, s0), a1 = FloatVector.fromArray(F, src, s0 + r1),
+                a2 = FloatVector.fromArray(F, src, s0 + r2);
+        int q = s0 + colStep;
+        FloatVector b0 = FloatVector.fromArray(F, src, q), b1 = FloatVector.fromArray(F, src, q + r1),
+                b2 = FloatVector.fromArray(F, src, q + r2);
+        q += colStep;
+        for (int i = 0, dp = d0; i < count; i++, q += colStep, dp += dLd) {
+            FloatVector c0 = FloatVector.fromArray(F, src, q), c1 = FloatVector.fromArray(F, src, q + r1),
+                    c2 = FloatVector.fromArray(F, src, q + r2);
+            FloatVector s = a0.fma(k00, b), t = a1.mul(k10), u = a2.mul(k20);
+            s = b0.fma(k01, s);
+            t = b1.fma(k11, t);
+            u = b2.fma(k21, u);
+            s = c0.fma(k02, s);
+            t = c1.fma(k12, t);
+            u = c2.fma(k22, u);
+            s.add(t).add(u).intoArray(dst, dp);
+            a0 = b0;
+            a1 = b1;
+            a2 = b2;
+            b0 = c0;
+            b1 = c1;
+            b2 = c2;
+        }
+    }
+
+    /** As {@link #stencil3x3s1} for stride 2: the window moves two columns; the last one is reused. */
+    private static void stencil3x3s2(float[] src, int s0, int rowStep, int colStep, float[] wp, int w0, int cp,
+                                     float[] bias, int bOff, float[] dst, int d0, int dLd, int count) {
+        FloatVector k00 = tap(wp, w0, cp, 0), k01 = tap(wp, w0, cp, 1), k02 = tap(wp, w0, cp, 2),
+                k10 = tap(wp, w0, cp, 3), k11 = tap(wp, w0, cp, 4), k12 = tap(wp, w0, cp, 5),
+                k20 = tap(wp, w0, cp, 6), k21 = tap(wp, w0, cp, 7), k22 = tap(wp, w0, cp, 8);
+        FloatVector b = bias == null ? FloatVector.zero(F) : FloatVector.fromArray(F, bias, bOff);
+        int r1 = rowStep, r2 = 2 * rowStep;
+        FloatVector a0 = FloatVector.fromArray(F, src, s0), a1 = FloatVector.fromArray(F, src, s0 + r1),
+                a2 = FloatVector.fromArray(F, src, s0 + r2);
+        int q = s0 + colStep;
+        for (int i = 0, dp = d0; i < count; i++, q += 2 * colStep, dp += dLd) {
+            int q2 = q + colStep;
+            FloatVector b0 = FloatVector.fromArray(F, src, q), b1 = FloatVector.fromArray(F, src, q + r1),
+                    b2 = FloatVector.fromArray(F, src, q + r2);
+            FloatVector c0 = FloatVector.fromArray(F, src, q2), c1 = FloatVector.fromArray(F, src, q2 + r1),
+                    c2 = FloatVector.fromArray(F, src, q2 + r2);
+            FloatVector s = a0.fma(k00, b), t = a1.mul(k10), u = a2.mul(k20);
+            s = b0.fma(k01, s);
+            t = b1.fma(k11, t);
+            u = b2.fma(k21, u);
+            s = c0.fma(k02, s);
+            t = c1.fma(k12, t);
+            u = c2.fma(k22, u);
+            s.add(t).add(u).intoArray(dst, dp);
+            a0 = c0;
+            a1 = c1;
+            a2 = c2;
         }
     }
 
@@ -489,21 +568,28 @@ public final class Conv2d {
         int oxA = Math.min(g.wo, ceilDiv(g.pw, g.sw));
         int oxB = Math.max(oxA, Math.min(g.wo, Math.floorDiv(g.w + g.pw - g.kw, g.sw) + 1));
         int cFull = c / L * L;
+        boolean fast3 = g.kh == 3 && g.kw == 3 && g.sw <= 2 && oxB > oxA && cFull > 0;
         Parallel.get().run(parts, (p, np) -> {
             float[] acc = partials[p];
             Arrays.fill(acc, 0, size, 0f);
-            for (int r = Parallel.split(rows, np, p), r1 = Parallel.split(rows, np, p + 1); r < r1; r++) {
+            int touched = 0;
+            int r0 = Parallel.split(rows, np, p);
+            for (int r = r0, r1 = Parallel.split(rows, np, p + 1); r < r1; r++) {
                 int img = r / g.ho, oy = r - img * g.ho;
                 int iy0 = oy * g.sh - g.ph;
                 int ky0 = Math.max(0, -iy0), ky1 = Math.min(g.kh, g.h - iy0);
                 int xImg = xOff + img * g.h * g.w * xLd;
                 int dyRow = dyOff + r * g.wo * dyLd;
-                boolean fast = g.kh == 3 && g.kw == 3 && ky0 == 0 && ky1 == 3 && oxB > oxA;
+                boolean fast = fast3 && ky0 == 0 && ky1 == 3;
                 if (fast) {
-                    int s0 = xImg + (iy0 * g.w + oxA * g.sw - g.pw) * xLd;
+                    int fresh = r == r0 || oy == 0 ? 0 : Math.max(0, 3 - g.sh);
+                    for (int ky = fresh; ky < 3; ky++) {
+                        touched += touchLines(xd, xImg + (iy0 + ky) * g.w * xLd, g.w * xLd);
+                    }
+                    touched += touchLines(dyd, dyRow, g.wo * dyLd);
+                    int s0 = xImg + (iy0 * g.w + oxA * g.sw - g.pw) * xLd, d0 = dyRow + oxA * dyLd;
                     for (int j = 0; j < cFull; j += L) {
-                        weight3x3(xd, s0 + j, g.w * xLd, xLd, g.sw * xLd, dyd, dyRow + oxA * dyLd + j, dyLd,
-                                oxB - oxA, acc, j, cp);
+                        weight3x3(xd, s0 + j, g.w * xLd, xLd, g.sw, dyd, d0 + j, dyLd, oxB - oxA, acc, j, cp);
                     }
                 }
                 for (int ox = 0; ox < g.wo; ox++) {
@@ -514,6 +600,7 @@ public final class Conv2d {
                     }
                 }
             }
+            touchSink = touched;
         });
         // Reduce the partial sums into the leading block of dw (and dbias).
         float[] dwd = dw.data();
@@ -542,29 +629,59 @@ public final class Conv2d {
     }
 
     /**
-     * Weight gradient of an interior run of a 3x3 stencil for one full channel vector: nine tap
-     * sums and the bias sum in registers over {@code count} pixels, then added to {@code acc}
-     * ({@code [10][cp]}: nine taps, then the bias).
+     * Weight gradient of an interior run of a 3x3 stencil (stride 1 or 2) for one full channel
+     * vector: nine tap sums and the bias sum in registers over {@code count} pixels, a sliding window
+     * of source columns (stride 1: three new loads per pixel, stride 2: six), then added to
+     * {@code acc} ({@code [10][cp]}: nine taps, then the bias).
      */
-    private static void weight3x3(float[] x, int s0, int rowStep, int colStep, int pixStep, float[] dy, int d0,
+    private static void weight3x3(float[] x, int s0, int rowStep, int colStep, int stride, float[] dy, int d0,
                                   int dLd, int count, float[] acc, int j, int cp) {
         FloatVector z = FloatVector.zero(F);
         FloatVector g00 = z, g01 = z, g02 = z, g10 = z, g11 = z, g12 = z, g20 = z, g21 = z, g22 = z, gb = z;
-        int c2 = 2 * colStep;
-        int sp = s0, dp = d0;
-        for (int i = 0; i < count; i++, sp += pixStep, dp += dLd) {
+        int r1 = rowStep, r2 = 2 * rowStep;
+        FloatVector a0 = FloatVector.fromArray(F, x, s0), a1 = FloatVector.fromArray(F, x, s0 + r1),
+                a2 = FloatVector.fromArray(F, x, s0 + r2);
+        int q = s0 + colStep;
+        FloatVector b0 = z, b1 = z, b2 = z;
+        if (stride == 1) {
+            b0 = FloatVector.fromArray(F, x, q);
+            b1 = FloatVector.fromArray(F, x, q + r1);
+            b2 = FloatVector.fromArray(F, x, q + r2);
+            q += colStep;
+        }
+        for (int i = 0, dp = d0; i < count; i++, dp += dLd) {
+            if (stride != 1) {
+                b0 = FloatVector.fromArray(F, x, q);
+                b1 = FloatVector.fromArray(F, x, q + r1);
+                b2 = FloatVector.fromArray(F, x, q + r2);
+                q += colStep;
+            }
+            FloatVector c0 = FloatVector.fromArray(F, x, q), c1 = FloatVector.fromArray(F, x, q + r1),
+                    c2 = FloatVector.fromArray(F, x, q + r2);
+            q += colStep;
             FloatVector d = FloatVector.fromArray(F, dy, dp);
-            int p1 = sp + rowStep, p2 = p1 + rowStep;
-            g00 = FloatVector.fromArray(F, x, sp).fma(d, g00);
-            g01 = FloatVector.fromArray(F, x, sp + colStep).fma(d, g01);
-            g02 = FloatVector.fromArray(F, x, sp + c2).fma(d, g02);
-            g10 = FloatVector.fromArray(F, x, p1).fma(d, g10);
-            g11 = FloatVector.fromArray(F, x, p1 + colStep).fma(d, g11);
-            g12 = FloatVector.fromArray(F, x, p1 + c2).fma(d, g12);
-            g20 = FloatVector.fromArray(F, x, p2).fma(d, g20);
-            g21 = FloatVector.fromArray(F, x, p2 + colStep).fma(d, g21);
-            g22 = FloatVector.fromArray(F, x, p2 + c2).fma(d, g22);
+            g00 = a0.fma(d, g00);
+            g01 = b0.fma(d, g01);
+            g02 = c0.fma(d, g02);
+            g10 = a1.fma(d, g10);
+            g11 = b1.fma(d, g11);
+            g12 = c1.fma(d, g12);
+            g20 = a2.fma(d, g20);
+            g21 = b2.fma(d, g21);
+            g22 = c2.fma(d, g22);
             gb = gb.add(d);
+            if (stride == 1) {
+                a0 = b0;
+                a1 = b1;
+                a2 = b2;
+                b0 = c0;
+                b1 = c1;
+                b2 = c2;
+            } else {
+                a0 = c0;
+                a1 = c1;
+                a2 = c2;
+            }
         }
         addInto(acc, j, g00);
         addInto(acc, j + cp, g01);
