@@ -526,31 +526,51 @@ public final class Conv2d {
         int parts = Math.min(parts(g.macs()), rows);
         float[] dyd = dy.data(), dxd = dx.data();
         int dyOff = dy.offset(), dyLd = dy.ld(), dxOff = dx.offset(), dxLd = dx.ld();
+        int cFull = g.cin / L * L;
+        VectorMask<Float> tail = F.indexInRange(cFull, g.cin);
         Parallel.get().run(parts, (p, np) -> {
             int c = g.cin;
+            // The taps reaching one dx pixel: dy pixel offsets and packed weight offsets.
+            int[] dyAt = new int[g.taps()], wAt = new int[g.taps()];
+            int[] rowAt = new int[g.kh], rowTap = new int[g.kh];
             for (int r = Parallel.split(rows, np, p), r1 = Parallel.split(rows, np, p + 1); r < r1; r++) {
                 int img = r / g.h, iy = r - img * g.h;
                 int ty = iy + g.ph;
                 int kyLo = Math.max(0, ty - g.sh * (g.ho - 1)), kyHi = Math.min(g.kh - 1, ty);
-                int kyStart = kyLo + Math.floorMod(ty - kyLo, g.sh);
                 int dyImg = dyOff + img * g.ho * g.wo * dyLd;
+                int nky = 0;
+                for (int ky = kyLo + Math.floorMod(ty - kyLo, g.sh); ky <= kyHi; ky += g.sh, nky++) {
+                    rowAt[nky] = dyImg + (ty - ky) / g.sh * g.wo * dyLd;
+                    rowTap[nky] = ky * g.kw;
+                }
                 int dxRow = dxOff + r * g.w * dxLd;
                 for (int ix = 0; ix < g.w; ix++) {
                     int tx = ix + g.pw;
                     int kxLo = Math.max(0, tx - g.sw * (g.wo - 1)), kxHi = Math.min(g.kw - 1, tx);
-                    int kxStart = kxLo + Math.floorMod(tx - kxLo, g.sw);
-                    int dp = dxRow + ix * dxLd;
-                    for (int j = 0; j < c; j += L) {
-                        VectorMask<Float> m = F.indexInRange(j, c);
-                        FloatVector acc = FloatVector.zero(F);
-                        for (int ky = kyStart; ky <= kyHi; ky += g.sh) {
-                            int oyRow = dyImg + (ty - ky) / g.sh * g.wo * dyLd + j;
-                            for (int kx = kxStart; kx <= kxHi; kx += g.sw) {
-                                acc = FloatVector.fromArray(F, dyd, oyRow + (tx - kx) / g.sw * dyLd, m)
-                                        .fma(FloatVector.fromArray(F, wp, (ky * g.kw + kx) * cp + j), acc);
-                            }
+                    int nt = 0;
+                    for (int kx = kxLo + Math.floorMod(tx - kxLo, g.sw); kx <= kxHi; kx += g.sw) {
+                        int col = (tx - kx) / g.sw * dyLd;
+                        for (int t = 0; t < nky; t++, nt++) {
+                            dyAt[nt] = rowAt[t] + col;
+                            wAt[nt] = (rowTap[t] + kx) * cp;
                         }
-                        acc.intoArray(dxd, dp + j, m);
+                    }
+                    int dp = dxRow + ix * dxLd;
+                    for (int j = 0; j < cFull; j += L) {
+                        FloatVector acc = FloatVector.zero(F);
+                        for (int t = 0; t < nt; t++) {
+                            acc = FloatVector.fromArray(F, dyd, dyAt[t] + j)
+                                    .fma(FloatVector.fromArray(F, wp, wAt[t] + j), acc);
+                        }
+                        acc.intoArray(dxd, dp + j);
+                    }
+                    if (cFull < c) {
+                        FloatVector acc = FloatVector.zero(F);
+                        for (int t = 0; t < nt; t++) {
+                            acc = FloatVector.fromArray(F, dyd, dyAt[t] + cFull, tail)
+                                    .fma(FloatVector.fromArray(F, wp, wAt[t] + cFull), acc);
+                        }
+                        acc.intoArray(dxd, dp + cFull, tail);
                     }
                 }
             }
