@@ -49,26 +49,22 @@ public final class CpuKernels implements Kernels {
         Linear.backwardParams(x, dy, dw, dbias, accumulate);
     }
 
-    // ---- not yet wired (filled in by the conv / nn-ops work) ----
-
-    private static UnsupportedOperationException todo() {
-        return new UnsupportedOperationException("not implemented yet");
-    }
+    // ---- convolution, BatchNorm, element-wise, pooling, loss, optimiser ----
 
     @Override
     public void conv2dForward(Tensor x, Tensor w, Tensor bias, Tensor y, Conv2dSpec spec) {
-        throw todo();
+        Conv2d.forward(x, w, bias, y, spec);
     }
 
     @Override
     public void conv2dBackwardInput(Tensor dy, Tensor w, Tensor dx, Conv2dSpec spec) {
-        throw todo();
+        Conv2d.backwardInput(dy, w, dx, spec);
     }
 
     @Override
     public void conv2dBackwardWeight(Tensor x, Tensor dy, Tensor dw, Tensor dbias, Conv2dSpec spec,
                                      boolean accumulate) {
-        throw todo();
+        Conv2d.backwardWeight(x, dy, dw, dbias, spec, accumulate);
     }
 
     @Override
@@ -117,22 +113,22 @@ public final class CpuKernels implements Kernels {
 
     @Override
     public void maxPoolForward(Tensor x, Tensor y, int[] argmax, int k, int stride, int pad) {
-        throw todo();
+        Pooling.maxPoolForward(x, y, argmax, k, stride, pad);
     }
 
     @Override
     public void maxPoolBackward(Tensor dy, int[] argmax, Tensor dx) {
-        throw todo();
+        Pooling.maxPoolBackward(dy, argmax, dx);
     }
 
     @Override
     public void globalAvgPoolForward(Tensor x, Tensor y) {
-        throw todo();
+        Pooling.globalAvgPoolForward(x, y);
     }
 
     @Override
     public void globalAvgPoolBackward(Tensor dy, Tensor dx) {
-        throw todo();
+        Pooling.globalAvgPoolBackward(dy, dx);
     }
 
     @Override
