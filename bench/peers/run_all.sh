@@ -2,12 +2,12 @@
 # The full peer measurement in one go, on a QUIET machine (nothing else compiling or running):
 #   1. probe          bench/probe/run_probe.sh: FMA peak + stream bandwidth, C and Java (~1-2 min)
 #   2. torch-best     PyTorch 1.13, OpenBLAS + jemalloc + channels_last                (~8-10 min)
-#   3. torch-default  PyTorch 1.13 as Debian installs it                               (~10-12 min)
-#   4. djl-default    PyTorch 2.7.1 via DJL 0.36, as shipped                           (~8-10 min)
-#   5. djl-best       PyTorch 2.7.1 via DJL 0.36 + jemalloc                            (~7-9 min)
+#   3. torch-default  PyTorch 1.13 as Debian installs it                               (~10-15 min)
+#   4. djl-default    PyTorch 2.7.1 via DJL 0.36, as shipped                           (~8-12 min)
+#   5. djl-best       PyTorch 2.7.1 via DJL 0.36 + jemalloc                            (~7-10 min)
 #   then peers.md: every row side by side, with % of the probe's peak.
 #
-#   bench/peers/run_all.sh                         # everything, ~40 min
+#   bench/peers/run_all.sh                         # everything, ~40-50 min
 #   STEPS="probe torch-best djl-default" bench/peers/run_all.sh
 #   SMOKE=1 bench/peers/run_all.sh                 # tiny counts: checks the whole chain in ~5 min
 #   PEER_ARGS="--threads 1 2 --windows 11" bench/peers/run_all.sh   # extra options for both peers
