@@ -33,13 +33,18 @@ import jdk.incubator.vector.VectorMask;
  *   <li><b>Pointwise</b> ({@code 1x1}, stride 1, no padding, one group): one GEMM over the whole batch,
  *       on the tensors in place: {@code y[NHW, cOut] = x[NHW, cIn] * W^T}, {@code dx = dy * W},
  *       {@code dW = dy^T * x}.</li>
- *   <li><b>Depthwise</b> ({@code groups == cIn == cOut}): a direct stencil vectorised over channels.
- *       The weights are repacked to {@code [kh*kw][c]} (one contiguous vector per tap); threads take
- *       ranges of output rows. Interior pixels of a 3x3 kernel run an unrolled loop with the nine
- *       tap vectors held in registers; borders, channel tails and other kernels run a bounds-clipped
- *       tap loop (masked loads). The input gradient of a stride-1 convolution is the same stencil
- *       with the flipped kernel; other strides gather the taps that reach each input pixel. The
- *       weight gradient keeps per-thread {@code [kh*kw][c]} partial sums, reduced at the end.</li>
+ *   <li><b>Depthwise</b> ({@code groups == cIn == cOut}): a direct stencil vectorised over channels,
+ *       no im2col. The weights are repacked to {@code [kh*kw][c]} (one contiguous vector per tap);
+ *       threads take ranges of output rows. In the interior of a 3x3 kernel with stride 1 or 2 each
+ *       channel vector sweeps along the row with its nine taps in registers and a sliding window of
+ *       source columns (3 new loads per output vector at stride 1, 6 at stride 2); the rows it will
+ *       read and write are first touched sequentially (one load per cache line) so that they
+ *       stream in rather than miss one strided line at a time. Borders, channel tails (masked
+ *       loads) and other kernels run a bounds-clipped tap loop per pixel. The input gradient of a
+ *       stride-1 convolution is the same stencil with the flipped kernel and padding {@code k-1-p};
+ *       other strides gather, per input pixel, the list of taps that reach it. The weight gradient
+ *       keeps per-thread {@code [kh*kw + 1][c]} partial sums (taps, bias), summed at the end; its
+ *       3x3 interior keeps the ten sums in registers along a row.</li>
  *   <li><b>General</b> (everything else: the stem, ResNet 3x3, grouped, strided 1x1, 7x7): implicit
  *       GEMM. Blocks of output pixels are unfolded (im2col, order {@code (ky, kx, i)}, zeros for
  *       padding) into per-thread scratch and multiplied with the weights repacked per group;
@@ -351,7 +356,7 @@ public final class Conv2d {
         int oxB = Math.max(oxA, Math.min(dW, Math.floorDiv(sW + pw - kw, sw) + 1));
         int cFull = c / L * L;
         // The unrolled 3x3 interior (strides 1 and 2); other kernels use the clipped tap loop.
-        boolean fast = kh == 3 && kw == 3 && sw <= 2 && oxB > oxA && cFull > 0;
+        boolean fast = kh == 3 && kw == 3 && sw <= 2 && oxB > oxA && c >= L;
         int touched = 0;
         for (int r = r0; r < r1; r++) {
             int img = r / dH, oy = r - img * dH;
@@ -367,7 +372,10 @@ public final class Conv2d {
                 }
                 touched += touchLines(st.dst, dRow, dW * dLd);
                 int s0 = srcImg + (iy0 * sW + oxA * sw - pw) * sLd, d0 = dRow + oxA * dLd, count = oxB - oxA;
-                for (int j = 0; j < cFull; j += L) {
+                // A channel tail is done as one more full vector ending at c (it overlaps the
+                // previous one and rewrites the same values): no masks in the loop.
+                for (int j0 = 0; j0 < c; j0 += L) {
+                    int j = Math.min(j0, c - L);
                     if (sw == 1) {
                         stencil3x3s1(st.src, s0 + j, sW * sLd, sLd, st.wp, j, st.cp, st.bias, st.bOff + j,
                                 st.dst, d0 + j, dLd, count);
@@ -376,7 +384,7 @@ public final class Conv2d {
                                 st.dst, d0 + j, dLd, count);
                     }
                 }
-                cDone = cFull;
+                cDone = c;
                 for (int ox = 0; ox < oxA; ox++) {
                     stencilPixel(st, srcImg, iy0, ky0, ky1, ox, dRow, 0);
                 }
@@ -588,10 +596,11 @@ public final class Conv2d {
         int oxA = Math.min(g.wo, ceilDiv(g.pw, g.sw));
         int oxB = Math.max(oxA, Math.min(g.wo, Math.floorDiv(g.w + g.pw - g.kw, g.sw) + 1));
         int cFull = c / L * L;
-        boolean fast3 = g.kh == 3 && g.kw == 3 && g.sw <= 2 && oxB > oxA && cFull > 0;
+        boolean fast3 = g.kh == 3 && g.kw == 3 && g.sw <= 2 && oxB > oxA && c >= L;
         Parallel.get().run(parts, (p, np) -> {
             float[] acc = partials[p];
             Arrays.fill(acc, 0, size, 0f);
+            float[] tailAcc = new float[(taps + 1) * L];
             int touched = 0;
             int r0 = Parallel.split(rows, np, p);
             for (int r = r0, r1 = Parallel.split(rows, np, p + 1); r < r1; r++) {
@@ -611,10 +620,21 @@ public final class Conv2d {
                     for (int j = 0; j < cFull; j += L) {
                         weight3x3(xd, s0 + j, g.w * xLd, xLd, g.sw, dyd, d0 + j, dyLd, oxB - oxA, acc, j, cp);
                     }
+                    if (cFull < c) {
+                        // The tail as a full vector ending at c, summed apart; only its last lanes are kept.
+                        int j = c - L;
+                        Arrays.fill(tailAcc, 0f);
+                        weight3x3(xd, s0 + j, g.w * xLd, xLd, g.sw, dyd, d0 + j, dyLd, oxB - oxA, tailAcc, 0, L);
+                        for (int t = 0; t <= taps; t++) {
+                            for (int ch = cFull; ch < c; ch++) {
+                                acc[t * cp + ch] += tailAcc[t * L + ch - j];
+                            }
+                        }
+                    }
                 }
                 for (int ox = 0; ox < g.wo; ox++) {
                     boolean interior = ox >= oxA && ox < oxB;
-                    int from = fast && interior ? cFull : 0;
+                    int from = fast && interior ? c : 0;
                     if (from < c) {
                         weightPixel(xd, xImg, xLd, g, iy0, ky0, ky1, ox, dyd, dyRow + ox * dyLd, from, acc, cp);
                     }
