@@ -33,13 +33,18 @@ import jdk.incubator.vector.VectorMask;
  *   <li><b>Pointwise</b> ({@code 1x1}, stride 1, no padding, one group): one GEMM over the whole batch,
  *       on the tensors in place: {@code y[NHW, cOut] = x[NHW, cIn] * W^T}, {@code dx = dy * W},
  *       {@code dW = dy^T * x}.</li>
- *   <li><b>Depthwise</b> ({@code groups == cIn == cOut}): a direct stencil vectorised over channels.
- *       The weights are repacked to {@code [kh*kw][c]} (one contiguous vector per tap); threads take
- *       ranges of output rows. Interior pixels of a 3x3 kernel run an unrolled loop with the nine
- *       tap vectors held in registers; borders, channel tails and other kernels run a bounds-clipped
- *       tap loop (masked loads). The input gradient of a stride-1 convolution is the same stencil
- *       with the flipped kernel; other strides gather the taps that reach each input pixel. The
- *       weight gradient keeps per-thread {@code [kh*kw][c]} partial sums, reduced at the end.</li>
+ *   <li><b>Depthwise</b> ({@code groups == cIn == cOut}): a direct stencil vectorised over channels,
+ *       no im2col. The weights are repacked to {@code [kh*kw][c]} (one contiguous vector per tap);
+ *       threads take ranges of output rows. In the interior of a 3x3 kernel with stride 1 or 2 each
+ *       channel vector sweeps along the row with its nine taps in registers and a sliding window of
+ *       source columns (3 new loads per output vector at stride 1, 6 at stride 2); the rows it will
+ *       read and write are first touched sequentially (one load per cache line) so that they
+ *       stream in rather than miss one strided line at a time. Borders, channel tails (masked
+ *       loads) and other kernels run a bounds-clipped tap loop per pixel. The input gradient of a
+ *       stride-1 convolution is the same stencil with the flipped kernel and padding {@code k-1-p};
+ *       other strides gather, per input pixel, the list of taps that reach it. The weight gradient
+ *       keeps per-thread {@code [kh*kw + 1][c]} partial sums (taps, bias), summed at the end; its
+ *       3x3 interior keeps the ten sums in registers along a row.</li>
  *   <li><b>General</b> (everything else: the stem, ResNet 3x3, grouped, strided 1x1, 7x7): implicit
  *       GEMM. Blocks of output pixels are unfolded (im2col, order {@code (ky, kx, i)}, zeros for
  *       padding) into per-thread scratch and multiplied with the weights repacked per group;
@@ -349,9 +354,9 @@ public final class Conv2d {
         // Interior columns: every kx tap inside the source row.
         int oxA = Math.min(dW, ceilDiv(pw, sw));
         int oxB = Math.max(oxA, Math.min(dW, Math.floorDiv(sW + pw - kw, sw) + 1));
-        int cFull = c / L * L;
-        // The unrolled 3x3 interior (strides 1 and 2); other kernels use the clipped tap loop.
-        boolean fast = kh == 3 && kw == 3 && sw <= 2 && oxB > oxA && cFull > 0;
+        // The unrolled 3x3 interior (strides 1 and 2, at least one vector of channels); borders and
+        // other kernels use the clipped tap loop.
+        boolean fast = kh == 3 && kw == 3 && sw <= 2 && oxB > oxA && c >= L;
         int touched = 0;
         for (int r = r0; r < r1; r++) {
             int img = r / dH, oy = r - img * dH;
@@ -359,7 +364,6 @@ public final class Conv2d {
             int ky0 = Math.max(0, -iy0), ky1 = Math.min(kh, sH - iy0);
             int srcImg = st.sOff + img * sH * sW * sLd;
             int dRow = st.dOff + r * dW * dLd;
-            int cDone = 0;
             if (fast && ky0 == 0 && ky1 == 3) {
                 int fresh = r == r0 || oy == 0 ? 0 : Math.max(0, 3 - sh);
                 for (int ky = fresh; ky < 3; ky++) {
@@ -367,7 +371,10 @@ public final class Conv2d {
                 }
                 touched += touchLines(st.dst, dRow, dW * dLd);
                 int s0 = srcImg + (iy0 * sW + oxA * sw - pw) * sLd, d0 = dRow + oxA * dLd, count = oxB - oxA;
-                for (int j = 0; j < cFull; j += L) {
+                // A channel tail is done as one more full vector ending at c (it overlaps the
+                // previous one and rewrites the same values): no masks in the loop.
+                for (int j0 = 0; j0 < c; j0 += L) {
+                    int j = Math.min(j0, c - L);
                     if (sw == 1) {
                         stencil3x3s1(st.src, s0 + j, sW * sLd, sLd, st.wp, j, st.cp, st.bias, st.bOff + j,
                                 st.dst, d0 + j, dLd, count);
@@ -376,18 +383,15 @@ public final class Conv2d {
                                 st.dst, d0 + j, dLd, count);
                     }
                 }
-                cDone = cFull;
                 for (int ox = 0; ox < oxA; ox++) {
-                    stencilPixel(st, srcImg, iy0, ky0, ky1, ox, dRow, 0);
+                    stencilPixel(st, srcImg, iy0, ky0, ky1, ox, dRow);
                 }
                 for (int ox = oxB; ox < dW; ox++) {
-                    stencilPixel(st, srcImg, iy0, ky0, ky1, ox, dRow, 0);
+                    stencilPixel(st, srcImg, iy0, ky0, ky1, ox, dRow);
                 }
-            }
-            if (cDone < c) {
-                int from = cDone;
-                for (int ox = cDone == 0 ? 0 : oxA; ox < (cDone == 0 ? dW : oxB); ox++) {
-                    stencilPixel(st, srcImg, iy0, ky0, ky1, ox, dRow, from);
+            } else {
+                for (int ox = 0; ox < dW; ox++) {
+                    stencilPixel(st, srcImg, iy0, ky0, ky1, ox, dRow);
                 }
             }
         }
@@ -486,16 +490,16 @@ public final class Conv2d {
     }
 
     /**
-     * One destination pixel, channels {@code [from, c)}: the taps clipped to the source, masked
-     * loads for the channel tail. Used at borders, for channel tails and for kernels other than 3x3.
+     * One destination pixel, all channels: the taps clipped to the source, masked loads for the
+     * channel tail. Used at borders, for kernels other than 3x3 and below one vector of channels.
      */
-    private static void stencilPixel(Stencil st, int srcImg, int iy0, int ky0, int ky1, int ox, int dRow, int from) {
+    private static void stencilPixel(Stencil st, int srcImg, int iy0, int ky0, int ky1, int ox, int dRow) {
         final int c = st.c, kw = st.kw, sLd = st.sLd, sW = st.sW, cp = st.cp;
         final float[] src = st.src, wp = st.wp, dst = st.dst, bias = st.bias;
         int ix0 = ox * st.sw - st.pw;
         int kx0 = Math.max(0, -ix0), kx1 = Math.min(kw, sW - ix0);
         int dp = dRow + ox * st.dLd;
-        for (int j = from; j < c; j += L) {
+        for (int j = 0; j < c; j += L) {
             VectorMask<Float> m = F.indexInRange(j, c);
             FloatVector acc = bias == null ? FloatVector.zero(F) : FloatVector.fromArray(F, bias, st.bOff + j, m);
             for (int ky = ky0; ky < ky1; ky++) {
@@ -526,8 +530,7 @@ public final class Conv2d {
         int parts = Math.min(parts(g.macs()), rows);
         float[] dyd = dy.data(), dxd = dx.data();
         int dyOff = dy.offset(), dyLd = dy.ld(), dxOff = dx.offset(), dxLd = dx.ld();
-        int cFull = g.cin / L * L;
-        VectorMask<Float> tail = F.indexInRange(cFull, g.cin);
+        VectorMask<Float> few = F.indexInRange(0, g.cin); // fewer channels than lanes
         Parallel.get().run(parts, (p, np) -> {
             int c = g.cin;
             // The taps reaching one dx pixel: dy pixel offsets and packed weight offsets.
@@ -556,21 +559,24 @@ public final class Conv2d {
                         }
                     }
                     int dp = dxRow + ix * dxLd;
-                    for (int j = 0; j < cFull; j += L) {
+                    if (c >= L) {
+                        // whole vectors; a tail is one more vector ending at c (overlapping, same values)
+                        for (int j0 = 0; j0 < c; j0 += L) {
+                            int j = Math.min(j0, c - L);
+                            FloatVector acc = FloatVector.zero(F);
+                            for (int t = 0; t < nt; t++) {
+                                acc = FloatVector.fromArray(F, dyd, dyAt[t] + j)
+                                        .fma(FloatVector.fromArray(F, wp, wAt[t] + j), acc);
+                            }
+                            acc.intoArray(dxd, dp + j);
+                        }
+                    } else {
                         FloatVector acc = FloatVector.zero(F);
                         for (int t = 0; t < nt; t++) {
-                            acc = FloatVector.fromArray(F, dyd, dyAt[t] + j)
-                                    .fma(FloatVector.fromArray(F, wp, wAt[t] + j), acc);
+                            acc = FloatVector.fromArray(F, dyd, dyAt[t], few)
+                                    .fma(FloatVector.fromArray(F, wp, wAt[t]), acc);
                         }
-                        acc.intoArray(dxd, dp + j);
-                    }
-                    if (cFull < c) {
-                        FloatVector acc = FloatVector.zero(F);
-                        for (int t = 0; t < nt; t++) {
-                            acc = FloatVector.fromArray(F, dyd, dyAt[t] + cFull, tail)
-                                    .fma(FloatVector.fromArray(F, wp, wAt[t] + cFull), acc);
-                        }
-                        acc.intoArray(dxd, dp + cFull, tail);
+                        acc.intoArray(dxd, dp, few);
                     }
                 }
             }
@@ -588,10 +594,11 @@ public final class Conv2d {
         int oxA = Math.min(g.wo, ceilDiv(g.pw, g.sw));
         int oxB = Math.max(oxA, Math.min(g.wo, Math.floorDiv(g.w + g.pw - g.kw, g.sw) + 1));
         int cFull = c / L * L;
-        boolean fast3 = g.kh == 3 && g.kw == 3 && g.sw <= 2 && oxB > oxA && cFull > 0;
+        boolean fast3 = g.kh == 3 && g.kw == 3 && g.sw <= 2 && oxB > oxA && c >= L;
         Parallel.get().run(parts, (p, np) -> {
             float[] acc = partials[p];
             Arrays.fill(acc, 0, size, 0f);
+            float[] tailAcc = new float[(taps + 1) * L];
             int touched = 0;
             int r0 = Parallel.split(rows, np, p);
             for (int r = r0, r1 = Parallel.split(rows, np, p + 1); r < r1; r++) {
@@ -611,12 +618,21 @@ public final class Conv2d {
                     for (int j = 0; j < cFull; j += L) {
                         weight3x3(xd, s0 + j, g.w * xLd, xLd, g.sw, dyd, d0 + j, dyLd, oxB - oxA, acc, j, cp);
                     }
+                    if (cFull < c) {
+                        // The tail as a full vector ending at c, summed apart; only its last lanes are kept.
+                        int j = c - L;
+                        Arrays.fill(tailAcc, 0f);
+                        weight3x3(xd, s0 + j, g.w * xLd, xLd, g.sw, dyd, d0 + j, dyLd, oxB - oxA, tailAcc, 0, L);
+                        for (int t = 0; t <= taps; t++) {
+                            for (int ch = cFull; ch < c; ch++) {
+                                acc[t * cp + ch] += tailAcc[t * L + ch - j];
+                            }
+                        }
+                    }
                 }
                 for (int ox = 0; ox < g.wo; ox++) {
-                    boolean interior = ox >= oxA && ox < oxB;
-                    int from = fast && interior ? cFull : 0;
-                    if (from < c) {
-                        weightPixel(xd, xImg, xLd, g, iy0, ky0, ky1, ox, dyd, dyRow + ox * dyLd, from, acc, cp);
+                    if (!fast || ox < oxA || ox >= oxB) {
+                        weightPixel(xd, xImg, xLd, g, iy0, ky0, ky1, ox, dyd, dyRow + ox * dyLd, acc, cp);
                     }
                 }
             }
@@ -719,14 +735,14 @@ public final class Conv2d {
         FloatVector.fromArray(F, a, i).add(v).intoArray(a, i);
     }
 
-    /** Weight gradient contribution of one output pixel, channels {@code [from, c)}, taps clipped. */
+    /** Weight gradient contribution of one output pixel, all channels, taps clipped. */
     private static void weightPixel(float[] x, int xImg, int xLd, Geom g, int iy0, int ky0, int ky1, int ox,
-                                    float[] dy, int dp, int from, float[] acc, int cp) {
+                                    float[] dy, int dp, float[] acc, int cp) {
         int c = g.cin, kw = g.kw;
         int ix0 = ox * g.sw - g.pw;
         int kx0 = Math.max(0, -ix0), kx1 = Math.min(kw, g.w - ix0);
         int biasRow = g.taps() * cp;
-        for (int j = from; j < c; j += L) {
+        for (int j = 0; j < c; j += L) {
             VectorMask<Float> m = F.indexInRange(j, c);
             FloatVector d = FloatVector.fromArray(F, dy, dp + j, m);
             for (int ky = ky0; ky < ky1; ky++) {

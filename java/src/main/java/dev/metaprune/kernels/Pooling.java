@@ -76,6 +76,7 @@ public final class Pooling {
         int rows = n * ho;
         Parallel.get().run(parts(y.numel() * k * k, rows), (p, np) -> {
             FloatVector negInf = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+            IntVector lanes = IntVector.zero(I).addIndex(1);
             for (int r = Parallel.split(rows, np, p), r1 = Parallel.split(rows, np, p + 1); r < r1; r++) {
                 int img = r / ho, oy = r - img * ho;
                 int iy0 = oy * stride - pad;
@@ -87,27 +88,53 @@ public final class Pooling {
                     int yp = yOff + (r * wo + ox) * yLd;
                     int ai = (r * wo + ox) * c;
                     int first = xImg + ((iy0 + ky0) * w + ix0 + kx0) * xLd;
-                    for (int j = 0; j < c; j += L) {
-                        VectorMask<Float> m = F.indexInRange(j, c);
+                    if (c < L) {
+                        maxScalar(xd, xImg, xLd, w, iy0, ky0, ky1, ix0, kx0, kx1, c, yd, yp, argmax, ai, first);
+                        continue;
+                    }
+                    // Whole vectors; a channel tail is one more vector ending at c (overlapping: same values).
+                    for (int j0 = 0; j0 < c; j0 += L) {
+                        int j = Math.min(j0, c - L);
                         FloatVector best = negInf;
-                        IntVector where = IntVector.broadcast(I, first + j).add(IntVector.zero(I).addIndex(1));
+                        IntVector where = lanes.add(first + j);
                         for (int ky = ky0; ky < ky1; ky++) {
                             int rowBase = xImg + ((iy0 + ky) * w + ix0) * xLd + j;
                             for (int kx = kx0; kx < kx1; kx++) {
                                 int at = rowBase + kx * xLd;
-                                FloatVector v = FloatVector.fromArray(F, xd, at, m);
+                                FloatVector v = FloatVector.fromArray(F, xd, at);
                                 VectorMask<Float> take = v.compare(VectorOperators.GT, best)
                                         .or(v.test(VectorOperators.IS_NAN));
                                 best = best.blend(v, take);
-                                where = where.blend(IntVector.broadcast(I, at).addIndex(1), take.cast(I));
+                                where = where.blend(lanes.add(at), take.cast(I));
                             }
                         }
-                        best.intoArray(yd, yp + j, m);
-                        where.intoArray(argmax, ai + j, m.cast(I));
+                        best.intoArray(yd, yp + j);
+                        where.intoArray(argmax, ai + j);
                     }
                 }
             }
         });
+    }
+
+    /** One output pixel of max pooling, channel by channel (fewer channels than a vector has lanes). */
+    private static void maxScalar(float[] xd, int xImg, int xLd, int w, int iy0, int ky0, int ky1, int ix0, int kx0,
+                                  int kx1, int c, float[] yd, int yp, int[] argmax, int ai, int first) {
+        for (int ch = 0; ch < c; ch++) {
+            float best = Float.NEGATIVE_INFINITY;
+            int where = first + ch;
+            for (int ky = ky0; ky < ky1; ky++) {
+                for (int kx = kx0; kx < kx1; kx++) {
+                    int at = xImg + ((iy0 + ky) * w + ix0 + kx) * xLd + ch;
+                    float v = xd[at];
+                    if (v > best || Float.isNaN(v)) {
+                        best = v;
+                        where = at;
+                    }
+                }
+            }
+            yd[yp + ch] = best;
+            argmax[ai + ch] = where;
+        }
     }
 
     /**
@@ -178,18 +205,28 @@ public final class Pooling {
         Parallel.get().run(parts(x.numel(), n), (p, np) -> {
             for (int img = Parallel.split(n, np, p), n1 = Parallel.split(n, np, p + 1); img < n1; img++) {
                 int base = x.rowOffset(img * hw), yr = y.rowOffset(img);
-                for (int j = 0; j < c; j += L) {
-                    VectorMask<Float> m = F.indexInRange(j, c);
+                if (c < L) {
+                    for (int ch = 0; ch < c; ch++) {
+                        float sum = 0f;
+                        for (int q = 0, at = base + ch; q < hw; q++, at += x.ld()) {
+                            sum += xd[at];
+                        }
+                        yd[yr + ch] = sum * inv;
+                    }
+                    continue;
+                }
+                for (int j0 = 0; j0 < c; j0 += L) {
+                    int j = Math.min(j0, c - L); // a tail overlaps the previous vector
                     FloatVector s0 = FloatVector.zero(F), s1 = s0;
                     int q = 0, at = base + j;
                     for (; q + 1 < hw; q += 2, at += 2 * x.ld()) {
-                        s0 = s0.add(FloatVector.fromArray(F, xd, at, m));
-                        s1 = s1.add(FloatVector.fromArray(F, xd, at + x.ld(), m));
+                        s0 = s0.add(FloatVector.fromArray(F, xd, at));
+                        s1 = s1.add(FloatVector.fromArray(F, xd, at + x.ld()));
                     }
                     if (q < hw) {
-                        s0 = s0.add(FloatVector.fromArray(F, xd, at, m));
+                        s0 = s0.add(FloatVector.fromArray(F, xd, at));
                     }
-                    s0.add(s1).mul(inv).intoArray(yd, yr + j, m);
+                    s0.add(s1).mul(inv).intoArray(yd, yr + j);
                 }
             }
         });
@@ -213,11 +250,19 @@ public final class Pooling {
         Parallel.get().run(parts(dx.numel(), n), (p, np) -> {
             for (int img = Parallel.split(n, np, p), n1 = Parallel.split(n, np, p + 1); img < n1; img++) {
                 int src = dy.rowOffset(img);
-                for (int j = 0; j < c; j += L) {
-                    VectorMask<Float> m = F.indexInRange(j, c);
-                    FloatVector v = FloatVector.fromArray(F, dyd, src + j, m).mul(inv);
+                if (c < L) {
+                    for (int q = 0, at = dx.rowOffset(img * hw); q < hw; q++, at += dx.ld()) {
+                        for (int ch = 0; ch < c; ch++) {
+                            dxd[at + ch] = dyd[src + ch] * inv;
+                        }
+                    }
+                    continue;
+                }
+                for (int j0 = 0; j0 < c; j0 += L) {
+                    int j = Math.min(j0, c - L); // a tail overlaps the previous vector
+                    FloatVector v = FloatVector.fromArray(F, dyd, src + j).mul(inv);
                     for (int q = 0, at = dx.rowOffset(img * hw) + j; q < hw; q++, at += dx.ld()) {
-                        v.intoArray(dxd, at, m);
+                        v.intoArray(dxd, at);
                     }
                 }
             }
