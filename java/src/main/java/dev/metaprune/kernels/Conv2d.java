@@ -39,8 +39,10 @@ import jdk.incubator.vector.VectorMask;
  *       channel vector sweeps along the row with its nine taps in registers and a sliding window of
  *       source columns (3 new loads per output vector at stride 1, 6 at stride 2); the rows it will
  *       read and write are first touched sequentially (one load per cache line) so that they
- *       stream in rather than miss one strided line at a time. Borders, channel tails (masked
- *       loads) and other kernels run a bounds-clipped tap loop per pixel. The input gradient of a
+ *       stream in rather than miss one strided line at a time. A channel tail is one more whole
+ *       vector ending at channel {@code c} (overlapping the previous one), so the hot loops have no
+ *       masks (masked lanes only below one vector of channels). Borders and other kernels run a
+ *       bounds-clipped tap loop per pixel. The input gradient of a
  *       stride-1 convolution is the same stencil with the flipped kernel and padding {@code k-1-p};
  *       other strides gather, per input pixel, the list of taps that reach it. The weight gradient
  *       keeps per-thread {@code [kh*kw + 1][c]} partial sums (taps, bias), summed at the end; its
@@ -52,7 +54,8 @@ import jdk.incubator.vector.VectorMask;
  *       back (col2im; threads own whole images), the weight gradient accumulates
  *       {@code dy^T * col} into per-thread partial sums.</li>
  * </ul>
- * Scratch lives in thread-local buffers that grow on demand; nothing is allocated per pixel or block.
+ * Scratch lives in thread-local buffers that grow on demand; nothing is allocated per pixel or block
+ * (a few small arrays per call and part at most).
  * Every shape is validated first; a mismatch is an {@link IllegalArgumentException} naming the
  * shapes.
  */
