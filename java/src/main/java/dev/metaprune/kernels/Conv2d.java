@@ -39,8 +39,10 @@ import jdk.incubator.vector.VectorMask;
  *       channel vector sweeps along the row with its nine taps in registers and a sliding window of
  *       source columns (3 new loads per output vector at stride 1, 6 at stride 2); the rows it will
  *       read and write are first touched sequentially (one load per cache line) so that they
- *       stream in rather than miss one strided line at a time. Borders, channel tails (masked
- *       loads) and other kernels run a bounds-clipped tap loop per pixel. The input gradient of a
+ *       stream in rather than miss one strided line at a time. A channel tail is one more whole
+ *       vector ending at channel {@code c} (overlapping the previous one), so the hot loops have no
+ *       masks (masked lanes only below one vector of channels). Borders and other kernels run a
+ *       bounds-clipped tap loop per pixel. The input gradient of a
  *       stride-1 convolution is the same stencil with the flipped kernel and padding {@code k-1-p};
  *       other strides gather, per input pixel, the list of taps that reach it. The weight gradient
  *       keeps per-thread {@code [kh*kw + 1][c]} partial sums (taps, bias), summed at the end; its
@@ -52,7 +54,8 @@ import jdk.incubator.vector.VectorMask;
  *       back (col2im; threads own whole images), the weight gradient accumulates
  *       {@code dy^T * col} into per-thread partial sums.</li>
  * </ul>
- * Scratch lives in thread-local buffers that grow on demand; nothing is allocated per pixel or block.
+ * Scratch lives in thread-local buffers that grow on demand; nothing is allocated per pixel or block
+ * (a few small arrays per call and part at most).
  * Every shape is validated first; a mismatch is an {@link IllegalArgumentException} naming the
  * shapes.
  */
@@ -490,8 +493,9 @@ public final class Conv2d {
     }
 
     /**
-     * One destination pixel, all channels: the taps clipped to the source, masked loads for the
-     * channel tail. Used at borders, for kernels other than 3x3 and below one vector of channels.
+     * One destination pixel, all channels: the taps clipped to the source. Used at borders and for
+     * kernels other than 3x3. Whole vectors; a channel tail is one more vector ending at {@code c}
+     * (overlapping the previous one, same values); masked loads only below one vector of channels.
      */
     private static void stencilPixel(Stencil st, int srcImg, int iy0, int ky0, int ky1, int ox, int dRow) {
         final int c = st.c, kw = st.kw, sLd = st.sLd, sW = st.sW, cp = st.cp;
@@ -499,18 +503,29 @@ public final class Conv2d {
         int ix0 = ox * st.sw - st.pw;
         int kx0 = Math.max(0, -ix0), kx1 = Math.min(kw, sW - ix0);
         int dp = dRow + ox * st.dLd;
-        for (int j = 0; j < c; j += L) {
-            VectorMask<Float> m = F.indexInRange(j, c);
-            FloatVector acc = bias == null ? FloatVector.zero(F) : FloatVector.fromArray(F, bias, st.bOff + j, m);
+        if (c < L) {
+            VectorMask<Float> m = F.indexInRange(0, c);
+            FloatVector acc = bias == null ? FloatVector.zero(F) : FloatVector.fromArray(F, bias, st.bOff, m);
             for (int ky = ky0; ky < ky1; ky++) {
-                int sp = srcImg + ((iy0 + ky) * sW + ix0) * sLd + j;
-                int wt = ky * kw * cp + j;
+                int sp = srcImg + ((iy0 + ky) * sW + ix0) * sLd, wt = ky * kw * cp;
                 for (int kx = kx0; kx < kx1; kx++) {
                     acc = FloatVector.fromArray(F, src, sp + kx * sLd, m).fma(FloatVector.fromArray(F, wp, wt + kx * cp),
                             acc);
                 }
             }
-            acc.intoArray(dst, dp + j, m);
+            acc.intoArray(dst, dp, m);
+            return;
+        }
+        for (int j0 = 0; j0 < c; j0 += L) {
+            int j = Math.min(j0, c - L);
+            FloatVector acc = bias == null ? FloatVector.zero(F) : FloatVector.fromArray(F, bias, st.bOff + j);
+            for (int ky = ky0; ky < ky1; ky++) {
+                int sp = srcImg + ((iy0 + ky) * sW + ix0) * sLd + j, wt = ky * kw * cp + j;
+                for (int kx = kx0; kx < kx1; kx++) {
+                    acc = FloatVector.fromArray(F, src, sp + kx * sLd).fma(FloatVector.fromArray(F, wp, wt + kx * cp), acc);
+                }
+            }
+            acc.intoArray(dst, dp + j);
         }
     }
 
