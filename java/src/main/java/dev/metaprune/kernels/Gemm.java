@@ -5,7 +5,6 @@ import static dev.metaprune.kernels.Vec.L;
 
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 
 /**
  * Single-precision GEMM on the Vector API: {@code C = alpha * op(A) * op(B) + beta * C}, row-major,
@@ -34,7 +33,7 @@ public final class Gemm {
     static final int NC = Integer.getInteger("metaprune.gemm.nc", 2048);
     static final int SMALL_M = 4;
 
-    private static final ThreadLocal<float[][]> PACKS = ThreadLocal.withInitial(() -> new float[2][0]);
+    private static final ThreadLocal<float[][]> PACKS = ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[0], new float[MR * NR]});
 
     /**
      * {@code C[M,N] = alpha * op(A)[M,K] * op(B)[K,N] + beta * C}. {@code op(A)[m,k]} is
@@ -167,7 +166,7 @@ public final class Gemm {
         if (packs[1].length < kcMax * mcMax) {
             packs[1] = new float[kcMax * mcMax];
         }
-        float[] bp = packs[0], ap = packs[1];
+        float[] bp = packs[0], ap = packs[1], tile = packs[2];
         for (int jc = j0; jc < j1; jc += NC) {
             int nc = Math.min(NC, j1 - jc);
             for (int pc = 0; pc < K; pc += KC) {
@@ -176,7 +175,7 @@ public final class Gemm {
                 for (int ic = i0; ic < i1; ic += MC) {
                     int mc = Math.min(MC, i1 - ic);
                     packA(transA, a, aOff, lda, ic, mc, pc, kc, alpha, ap);
-                    macro(mc, nc, kc, ap, bp, c, cOff + ic * ldc + jc, ldc, overwrite && pc == 0);
+                    macro(mc, nc, kc, ap, bp, c, cOff + ic * ldc + jc, ldc, overwrite && pc == 0, tile);
                 }
             }
         }
@@ -187,13 +186,40 @@ public final class Gemm {
     }
 
     private static void macro(int mc, int nc, int kc, float[] ap, float[] bp, float[] c, int cOff, int ldc,
-                              boolean store) {
+                              boolean store, float[] tile) {
         for (int jr = 0; jr < nc; jr += NR) {
             int nr = Math.min(NR, nc - jr);
             int bOff = jr * kc;
             for (int ir = 0; ir < mc; ir += MR) {
                 int mr = Math.min(MR, mc - ir);
-                kernel(kc, ap, ir * kc, bp, bOff, c, cOff + ir * ldc + jr, ldc, mr, nr, store);
+                int cTile = cOff + ir * ldc + jr;
+                if (nr == NR && mr == MR) {
+                    if (store) {
+                        kernelStore(kc, ap, ir * kc, bp, bOff, c, cTile, ldc);
+                    } else {
+                        kernelAdd(kc, ap, ir * kc, bp, bOff, c, cTile, ldc);
+                    }
+                } else {
+                    // an edge tile: the full tile goes to scratch (the packs are zero-padded), then the
+                    // valid part is copied; no masked vector operations (a run-time mask made C2's code
+                    // 10-500x slower here)
+                    kernelStore(kc, ap, ir * kc, bp, bOff, tile, 0, NR);
+                    for (int r = 0; r < mr; r++) {
+                        int dst = cTile + r * ldc, src = r * NR;
+                        if (store) {
+                            System.arraycopy(tile, src, c, dst, nr);
+                        } else {
+                            int j = 0;
+                            if (nr >= L) {
+                                FloatVector.fromArray(F, c, dst).add(FloatVector.fromArray(F, tile, src)).intoArray(c, dst);
+                                j = L;
+                            }
+                            for (; j < nr; j++) {
+                                c[dst + j] += tile[src + j];
+                            }
+                        }
+                    }
+                }
             }
         }
     }
@@ -251,11 +277,10 @@ public final class Gemm {
                         idx += NR;
                     }
                 } else {
-                    VectorMask<Float> m0 = F.indexInRange(0, nr), m1 = F.indexInRange(L, nr);
                     for (int k = 0; k < kc; k++) {
                         int src = base + k * ldb;
-                        FloatVector.fromArray(F, b, src, m0).intoArray(bp, idx);
-                        FloatVector.fromArray(F, b, src + L, m1).intoArray(bp, idx + L);
+                        System.arraycopy(b, src, bp, idx, nr);
+                        java.util.Arrays.fill(bp, idx + nr, idx + NR, 0f);
                         idx += NR;
                     }
                 }
@@ -279,13 +304,14 @@ public final class Gemm {
     }
 
     /**
-     * {@code C[0:mr, 0:nr] += Ap(kc x MR)^T * Bp(kc x NR)} (or {@code =} when {@code store}), 6 x 2
-     * vectors of accumulators. Measured on Zen 5 this shape runs as fast as 12x2, 7x3 or 4x4 in
-     * isolation (~205 GFLOP/s, the same as the equivalent C with memory-operand broadcasts) and
-     * needs only 15 vector registers, so it also suits 16-register ISAs.
+     * The micro-kernel: {@code C[0:MR, 0:NR] = Ap(kc x MR)^T * Bp(kc x NR)}, 6 x 2 vectors of
+     * accumulators. Measured on Zen 5 this shape runs as fast as 12x2, 7x3 or 4x4 in isolation
+     * (~205 GFLOP/s, the same as the equivalent C with memory-operand broadcasts) and needs only 15
+     * vector registers, so it also suits 16-register ISAs. Two copies, storing and accumulating,
+     * so that neither has a branch C2 could speculate on.
      */
-    private static void kernel(int kc, float[] ap, int aOff, float[] bp, int bOff, float[] c, int cOff, int ldc,
-                               int mr, int nr, boolean store) {
+    private static void kernelStore(int kc, float[] ap, int aOff, float[] bp, int bOff, float[] c, int cOff,
+                                    int ldc) {
         FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
                 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
         int ai = aOff, bi = bOff;
@@ -311,62 +337,58 @@ public final class Gemm {
             c50 = x.fma(b0, c50);
             c51 = x.fma(b1, c51);
         }
-        if (store) {
-            VectorMask<Float> m0 = F.indexInRange(0, nr), m1 = F.indexInRange(L, nr);
-            switch (mr) {
-                case 6: put(c, cOff + 5 * ldc, c50, c51, m0, m1, nr);
-                case 5: put(c, cOff + 4 * ldc, c40, c41, m0, m1, nr);
-                case 4: put(c, cOff + 3 * ldc, c30, c31, m0, m1, nr);
-                case 3: put(c, cOff + 2 * ldc, c20, c21, m0, m1, nr);
-                case 2: put(c, cOff + ldc, c10, c11, m0, m1, nr);
-                default: put(c, cOff, c00, c01, m0, m1, nr);
-            }
-        } else if (nr == NR) {
-            switch (mr) {
-                case 6: add(c, cOff + 5 * ldc, c50, c51);
-                case 5: add(c, cOff + 4 * ldc, c40, c41);
-                case 4: add(c, cOff + 3 * ldc, c30, c31);
-                case 3: add(c, cOff + 2 * ldc, c20, c21);
-                case 2: add(c, cOff + ldc, c10, c11);
-                default: add(c, cOff, c00, c01);
-            }
-        } else {
-            VectorMask<Float> m0 = F.indexInRange(0, nr), m1 = F.indexInRange(L, nr);
-            switch (mr) {
-                case 6: addMasked(c, cOff + 5 * ldc, c50, c51, m0, m1);
-                case 5: addMasked(c, cOff + 4 * ldc, c40, c41, m0, m1);
-                case 4: addMasked(c, cOff + 3 * ldc, c30, c31, m0, m1);
-                case 3: addMasked(c, cOff + 2 * ldc, c20, c21, m0, m1);
-                case 2: addMasked(c, cOff + ldc, c10, c11, m0, m1);
-                default: addMasked(c, cOff, c00, c01, m0, m1);
-            }
-        }
+        put(c, cOff, c00, c01);
+        put(c, cOff + ldc, c10, c11);
+        put(c, cOff + 2 * ldc, c20, c21);
+        put(c, cOff + 3 * ldc, c30, c31);
+        put(c, cOff + 4 * ldc, c40, c41);
+        put(c, cOff + 5 * ldc, c50, c51);
     }
 
-    private static void put(float[] c, int off, FloatVector v0, FloatVector v1, VectorMask<Float> m0,
-                            VectorMask<Float> m1, int nr) {
-        if (nr == NR) {
-            v0.intoArray(c, off);
-            v1.intoArray(c, off + L);
-        } else {
-            v0.intoArray(c, off, m0);
-            if (nr > L) {
-                v1.intoArray(c, off + L, m1);
-            }
+    /** {@code C[0:MR, 0:NR] += Ap^T Bp}; see {@link #kernelStore}. */
+    private static void kernelAdd(int kc, float[] ap, int aOff, float[] bp, int bOff, float[] c, int cOff,
+                                  int ldc) {
+        FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
+                c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+        int ai = aOff, bi = bOff;
+        for (int k = 0; k < kc; k++, ai += MR, bi += NR) {
+            FloatVector b0 = FloatVector.fromArray(F, bp, bi);
+            FloatVector b1 = FloatVector.fromArray(F, bp, bi + L);
+            FloatVector x = FloatVector.broadcast(F, ap[ai]);
+            c00 = x.fma(b0, c00);
+            c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(F, ap[ai + 1]);
+            c10 = x.fma(b0, c10);
+            c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(F, ap[ai + 2]);
+            c20 = x.fma(b0, c20);
+            c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(F, ap[ai + 3]);
+            c30 = x.fma(b0, c30);
+            c31 = x.fma(b1, c31);
+            x = FloatVector.broadcast(F, ap[ai + 4]);
+            c40 = x.fma(b0, c40);
+            c41 = x.fma(b1, c41);
+            x = FloatVector.broadcast(F, ap[ai + 5]);
+            c50 = x.fma(b0, c50);
+            c51 = x.fma(b1, c51);
         }
+        add(c, cOff, c00, c01);
+        add(c, cOff + ldc, c10, c11);
+        add(c, cOff + 2 * ldc, c20, c21);
+        add(c, cOff + 3 * ldc, c30, c31);
+        add(c, cOff + 4 * ldc, c40, c41);
+        add(c, cOff + 5 * ldc, c50, c51);
+    }
+
+    private static void put(float[] c, int off, FloatVector v0, FloatVector v1) {
+        v0.intoArray(c, off);
+        v1.intoArray(c, off + L);
     }
 
     private static void add(float[] c, int off, FloatVector v0, FloatVector v1) {
         FloatVector.fromArray(F, c, off).add(v0).intoArray(c, off);
         FloatVector.fromArray(F, c, off + L).add(v1).intoArray(c, off + L);
-    }
-
-    private static void addMasked(float[] c, int off, FloatVector v0, FloatVector v1,
-                                  VectorMask<Float> m0, VectorMask<Float> m1) {
-        FloatVector.fromArray(F, c, off, m0).add(v0).intoArray(c, off, m0);
-        if (m1.anyTrue()) {
-            FloatVector.fromArray(F, c, off + L, m1).add(v1).intoArray(c, off + L, m1);
-        }
     }
 
     /**
