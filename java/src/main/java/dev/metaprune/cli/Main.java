@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The {@code metaprune} command line. */
 @Command(name = "metaprune", mixinStandardHelpOptions = true, versionProvider = VersionInfo.class,
         description = "MetaPruning for the JVM: train a PruningNet, search pruned widths, retrain, benchmark.",
-        subcommands = {InfoCommand.class, FlopsCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {InfoCommand.class, TrainCommand.class, FlopsCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -28,6 +28,10 @@ public final class Main implements Runnable {
             if (ex instanceof IllegalArgumentException || ex instanceof java.io.IOException) {
                 line.getErr().println("error: " + ex.getMessage());
                 return 2;
+            }
+            if (ex instanceof dev.metaprune.train.TrainingDivergedException) {
+                line.getErr().println("error: " + ex.getMessage());
+                return 3;
             }
             throw ex;
         });

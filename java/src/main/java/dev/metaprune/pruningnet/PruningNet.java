@@ -167,6 +167,15 @@ public final class PruningNet {
                     }
                 }
                 case Op.Linear l -> {
+                    // the backward pass wrote only the columns of the used input width: the rest had no
+                    // gradient this step (zero, as PyTorch sees it), not last step's
+                    int in = w.ofValue(l.input());
+                    Tensor g = p.weightGrad[i];
+                    if (in < g.cols()) {
+                        for (int r = 0; r < g.rows(); r++) {
+                            java.util.Arrays.fill(g.data(), g.rowOffset(r) + in, g.rowOffset(r) + g.cols(), 0f);
+                        }
+                    }
                     k.sgdStep(p.weight[i], p.weightGrad[i], fcWMom[i], lr, hyper.momentum(), hyper.weightDecay(),
                             hyper.nesterov());
                     k.sgdStep(p.bias[i], p.biasGrad[i], fcBMom[i], lr, hyper.momentum(), hyper.weightDecay(),

@@ -1,0 +1,227 @@
+package dev.metaprune.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.metaprune.data.Datasets;
+import dev.metaprune.data.ImageDataset;
+import dev.metaprune.kernels.Kernels;
+import dev.metaprune.kernels.Parallel;
+import dev.metaprune.nn.arch.Architectures;
+import dev.metaprune.nn.arch.Scales;
+import dev.metaprune.train.PruningNetTrainer;
+import dev.metaprune.train.TrainConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code metaprune train}: trains a PruningNet with a random gene every step. */
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Train a PruningNet (MetaPruning, stage 1): every step draws a random gene (uniform over the 31"
+                + " width scales, stage-tied), generates the conv weights of that pruned network and trains the"
+                + " generators on one mini-batch. SGD with momentum 0.9, label smoothing 0.1, weight decay on the"
+                + " generators and the classifier, the official linear decay by default.",
+                "",
+                "A checkpoint (safetensors, readable from Python) is written to RUN/checkpoint.safetensors after every"
+                        + " epoch, atomically; --resume RUN continues bit for bit. RUN/run.json records the command,"
+                        + " versions, data and per-epoch results. At the end the smallest, a middle and the largest"
+                        + " uniform genes are evaluated on the held-out split after BatchNorm recalibration.", ""},
+        footer = {"", "Examples:",
+                "  metaprune train --epochs 4                       # small MobileNetV2 on Fashion-MNIST",
+                "  metaprune train --arch mobilenetv1-cifar --dataset cifar10 --data ~/cifar-10-batches-bin",
+                "  metaprune train --resume runs/train-20261124-101500"})
+public final class TrainCommand implements Callable<Integer> {
+    @Option(names = {"-a", "--arch"}, description = "Architecture (default ${DEFAULT-VALUE}): one of "
+            + "mobilenetv1-cifar, mobilenetv2-cifar, resnet50-cifar (small inputs), or the ImageNet ones.",
+            defaultValue = "mobilenetv2-cifar")
+    String arch;
+
+    @Option(names = "--dataset", defaultValue = "fashion-mnist",
+            description = "Data set: fashion-mnist (Debian's package, else the subset in the repository), mnist,"
+                    + " cifar10, cifar100 (default ${DEFAULT-VALUE}).")
+    String dataset;
+
+    @Option(names = "--data", paramLabel = "DIR", description = "Folder with the data set's files (overrides the"
+            + " installed locations).")
+    Path data;
+
+    @Option(names = "--epochs", defaultValue = "4", description = "Epochs (default ${DEFAULT-VALUE}).")
+    int epochs;
+
+    @Option(names = "--batch", defaultValue = "128", description = "Mini-batch size (default ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(names = "--lr", defaultValue = "0.1", description = "Base learning rate (default ${DEFAULT-VALUE}; the"
+            + " official 0.25 is for batch 512 on ImageNet).")
+    double lr;
+
+    @Option(names = "--schedule", defaultValue = "linear", description = "linear (official), cosine or multistep"
+            + " (x0.1 at 1/4, 1/2, 3/4). Default ${DEFAULT-VALUE}.")
+    String schedule;
+
+    @Option(names = "--wd", description = "Weight decay (default: the official value of the family: MobileNetV1"
+            + " 4e-5, MobileNetV2 0, ResNet 1e-4).")
+    Float weightDecay;
+
+    @Option(names = "--seed", defaultValue = "1", description = "Seed of everything random (default ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--holdout-per-class", defaultValue = "50", description = "Training images per class held out"
+            + " as the search's sub-validation split (default ${DEFAULT-VALUE}).")
+    int holdout;
+
+    @Option(names = "--max-steps-per-epoch", defaultValue = "0", description = "Cap on steps per epoch (0: all).")
+    int maxSteps;
+
+    @Option(names = "--threads", description = "Kernel threads (default: all cores).")
+    Integer threads;
+
+    @Option(names = "--run", paramLabel = "DIR", description = "Run folder (default runs/train-<arch>-<time>).")
+    Path run;
+
+    @Option(names = "--resume", paramLabel = "DIR", description = "Continue the run in DIR from its checkpoint"
+            + " (every other option is taken from the checkpoint, except --data and --threads).")
+    Path resume;
+
+    @Option(names = "--recal-batches", defaultValue = "20", description = "Training batches for the BatchNorm"
+            + " recalibration of the final evaluation (default ${DEFAULT-VALUE}; 0 skips the evaluation).")
+    int recalBatches;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws IOException {
+        if (threads != null) {
+            Parallel.setThreads(threads);
+        }
+        TrainConfig cfg;
+        Path dir;
+        if (resume != null) {
+            dir = resume;
+            Path ckpt = dir.resolve("checkpoint.safetensors");
+            if (!Files.exists(ckpt)) {
+                throw new IllegalArgumentException("nothing to resume: " + ckpt + " does not exist");
+            }
+            cfg = PruningNetTrainer.configOf(ckpt);
+        } else {
+            var entry = Architectures.entry(arch);
+            float wd = weightDecay != null ? weightDecay : switch (Architectures.get(entry.name()).family()) {
+                case MOBILENET_V1 -> 4e-5f;
+                case MOBILENET_V2 -> 0f;
+                case RESNET50 -> 1e-4f;
+            };
+            Datasets.Loaded probe = Datasets.load(dataset, data);
+            ImageDataset t = probe.train();
+            cfg = new TrainConfig(dataset, entry.name(), t.channels(), t.height(), t.numClasses(), epochs, batch, lr,
+                    schedule, wd, 0.9f, 0.1f, seed, holdout, maxSteps);
+            dir = run != null ? run : Path.of("runs", "train-" + entry.name() + "-"
+                    + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        }
+        Datasets.Loaded loaded = Datasets.load(cfg.dataset(), data);
+        System.out.println("data:    " + loaded.description());
+        PruningNetTrainer trainer = new PruningNetTrainer(cfg, loaded.train());
+        try {
+            if (resume != null) {
+                trainer.restore(dir.resolve("checkpoint.safetensors"));
+                System.out.println("resumed: " + dir + " after epoch " + trainer.startEpoch() + " of " + cfg.epochs());
+            }
+            System.out.println("model:   " + trainer.architecture().name() + " PruningNet, "
+                    + String.format(Locale.ROOT, "%.1f M", trainer.pruningNet().generatorParameters() / 1e6)
+                    + " generator parameters; " + trainer.stepsPerEpoch() + " steps per epoch of " + cfg.batch()
+                    + "; held out " + trainer.split().holdout().length + " images");
+            System.out.println("kernels: " + Kernels.get().describe());
+            System.out.println("run:     " + dir.toAbsolutePath());
+            ObjectMapper json = new ObjectMapper();
+            Path runJson = dir.resolve("run.json");
+            ObjectNode record = Files.exists(runJson) ? (ObjectNode) json.readTree(runJson.toFile())
+                    : json.createObjectNode();
+            ArrayNode invocations = record.has("invocations") ? (ArrayNode) record.get("invocations")
+                    : record.putArray("invocations");
+            invocations.addObject().put("command", String.join(" ", spec.commandLine().getParseResult().originalArgs()))
+                    .put("metaprune", VersionInfo.version()).put("jdk", Runtime.version().toString())
+                    .put("kernels", Kernels.get().describe()).put("data", loaded.description())
+                    .put("time", LocalDateTime.now().toString());
+            record.set("config", json.readTree(cfg.toJson()));
+            ArrayNode epochsNode = record.has("epochs") ? (ArrayNode) record.get("epochs") : record.putArray("epochs");
+            Files.createDirectories(dir);
+            writeJson(json, runJson, record);
+            long t0 = System.nanoTime();
+            int total = cfg.epochs() * trainer.stepsPerEpoch();
+            try (ProgressBar pb = new ProgressBarBuilder().setTaskName("train").setInitialMax(total)
+                    .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(1000).setUnit(" steps", 1)
+                    .continuousUpdate().build()) {
+                pb.stepTo((long) trainer.startEpoch() * trainer.stepsPerEpoch());
+                final long[] imgs = {0};
+                trainer.train(cfg.epochs(), dir, new PruningNetTrainer.Listener() {
+                    double emaLoss = Double.NaN;
+                    double emaAcc = Double.NaN;
+
+                    @Override
+                    public void step(int epoch, int b, int per, long step, float loss, int correct, int seen, double lr) {
+                        emaLoss = Double.isNaN(emaLoss) ? loss : 0.95 * emaLoss + 0.05 * loss;
+                        double acc = (double) correct / seen;
+                        emaAcc = Double.isNaN(emaAcc) ? acc : 0.95 * emaAcc + 0.05 * acc;
+                        imgs[0] += seen;
+                        double sec = (System.nanoTime() - t0) * 1e-9;
+                        pb.setExtraMessage(String.format(Locale.ROOT, "epoch %d/%d loss %.3f acc %.1f%% %.0f img/s",
+                                epoch + 1, cfg.epochs(), emaLoss, 100 * emaAcc, imgs[0] / sec));
+                        pb.step();
+                    }
+
+                    @Override
+                    public void epoch(int epoch, double meanLoss, double accuracy, Path checkpoint) {
+                        ObjectNode e = epochsNode.addObject();
+                        e.put("epoch", epoch + 1).put("train_loss", meanLoss).put("train_top1", accuracy)
+                                .put("checkpoint", checkpoint.getFileName().toString())
+                                .put("seconds_since_start", (System.nanoTime() - t0) * 1e-9);
+                        try {
+                            writeJson(json, runJson, record);
+                        } catch (IOException ex) {
+                            throw new java.io.UncheckedIOException(ex);
+                        }
+                        pb.setExtraMessage(String.format(Locale.ROOT, "epoch %d done: loss %.3f, train top-1 %.1f%%,"
+                                + " checkpoint written", epoch + 1, meanLoss, 100 * accuracy));
+                    }
+                });
+            }
+            if (recalBatches > 0 && trainer.split().holdout().length > 0) {
+                int len = trainer.architecture().geneSpace().length();
+                ObjectNode evals = record.putObject("fixed_genes");
+                System.out.println("fixed genes, generated weights, BN recalibrated on " + recalBatches
+                        + " batches, top-1 on the " + trainer.split().holdout().length + " held-out images:");
+                for (int idx : new int[] {0, 13, Scales.MAX_INDEX}) {
+                    int[] gene = new int[len];
+                    Arrays.fill(gene, idx);
+                    double acc = trainer.evaluateGene(gene, recalBatches);
+                    String label = String.format(Locale.ROOT, "uniform %.2f", Scales.value(idx));
+                    System.out.printf(Locale.ROOT, "  %-14s top-1 %.2f%%%n", label, 100 * acc);
+                    evals.put(label, acc);
+                }
+                writeJson(json, runJson, record);
+            }
+            System.out.println("checkpoint: " + dir.resolve("checkpoint.safetensors"));
+            return 0;
+        } finally {
+            trainer.close();
+        }
+    }
+
+    private static void writeJson(ObjectMapper json, Path file, ObjectNode node) throws IOException {
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        json.writerWithDefaultPrettyPrinter().writeValue(tmp.toFile(), node);
+        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+}

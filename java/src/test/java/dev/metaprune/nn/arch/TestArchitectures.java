@@ -1,0 +1,34 @@
+package dev.metaprune.nn.arch;
+
+import dev.metaprune.nn.arch.Op.Activation.Function;
+import dev.metaprune.nn.arch.Op.ConvKind;
+
+/** Small architectures for tests: the real families' PruningNets have 10^8 generator parameters. */
+public final class TestArchitectures {
+    private TestArchitectures() {
+    }
+
+    /**
+     * "toy": a MobileNetV1-style net with three gene positions (bases 16, 24, 32; 31 scales each):
+     * stem 3x3, two depthwise-separable blocks (the second stride 2), average pool, classifier;
+     * generators with 8 hidden units. About 60 k generator parameters.
+     */
+    public static Architecture toy(InputSpec in) {
+        ArchBuilder b = new ArchBuilder("toy", in);
+        Channels c0 = b.gene("stem.out", 16, 16, -1);
+        Channels c1 = b.gene("block1.out", 24, 24, -1);
+        Channels c2 = b.gene("block2.out", 32, 32, -1);
+        int x = b.convBnAct("stem.conv", b.image(), ConvKind.GENERAL, c0, 3, 1, 1, 8, true, Function.RELU, c0);
+        x = b.conv("block1.dw", x, ConvKind.DEPTHWISE, c0, 3, 1, 1, 8, c0, c1);
+        x = b.bn("block1.dw.bn", x, true, c0);
+        x = b.act("block1.dw.relu", x, Function.RELU);
+        x = b.convBnAct("block1.pw", x, ConvKind.POINTWISE, c1, 1, 1, 0, 8, false, Function.RELU6, c0, c1);
+        x = b.conv("block2.dw", x, ConvKind.DEPTHWISE, c1, 3, 2, 1, 8, c1, c2);
+        x = b.bn("block2.dw.bn", x, true, c1);
+        x = b.act("block2.dw.relu", x, Function.RELU);
+        x = b.convBnAct("block2.pw", x, ConvKind.POINTWISE, c2, 1, 1, 0, 8, false, Function.RELU, c1, c2);
+        x = b.globalAvgPool("avgpool", x);
+        b.linear("fc", x, in.classes());
+        return b.build(Architecture.Family.MOBILENET_V1, "test architecture");
+    }
+}
