@@ -28,7 +28,7 @@ public final class Gemm {
     public static final int MR = 6;
     /** Columns of the micro-kernel: two vectors. */
     public static final int NR = 2 * L;
-    static final int KC = Integer.getInteger("metaprune.gemm.kc", 384);
+    static final int KC = Integer.getInteger("metaprune.gemm.kc", 256);
     static final int MC = Integer.getInteger("metaprune.gemm.mc", 96);
     static final int NC = Integer.getInteger("metaprune.gemm.nc", 2048);
     static final int SMALL_M = 4;
