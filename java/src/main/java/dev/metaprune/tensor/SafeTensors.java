@@ -238,6 +238,11 @@ public final class SafeTensors {
         Files.createDirectories(dir);
         Path tmp = Files.createTempFile(dir, "." + path.getFileName() + ".", ".tmp");
         try {
+            try { // createTempFile makes it owner-only; a checkpoint is an ordinary file
+                Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+            } catch (UnsupportedOperationException ignored) {
+                // not a POSIX file system
+            }
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
                  OutputStream os = java.nio.channels.Channels.newOutputStream(ch)) {
                 var out = new java.io.BufferedOutputStream(os, 1 << 20);
