@@ -404,6 +404,7 @@ public final class Gemm {
         int ma = transA ? 1 : lda; // stride between rows m
         if (transB) {
             boolean aContig = sa == 1;
+            float[] lanes = new float[L]; // once per call, not per output
             for (int m = 0; m < M; m++) {
                 int arow = aOff + m * ma;
                 int crow = cOff + m * ldc;
@@ -411,7 +412,7 @@ public final class Gemm {
                     int brow = bOff + j * ldb;
                     float s;
                     if (aContig) {
-                        s = dot(a, arow, b, brow, K);
+                        s = dot(a, arow, b, brow, K, lanes);
                     } else {
                         s = 0f;
                         for (int k = 0; k < K; k++) {
@@ -445,8 +446,11 @@ public final class Gemm {
         }
     }
 
-    /** Dot product of {@code x[xo:xo+n]} and {@code y[yo:yo+n]}, vectorised with four accumulators. */
-    public static float dot(float[] x, int xo, float[] y, int yo, int n) {
+    /**
+     * Dot product of {@code x[xo:xo+n]} and {@code y[yo:yo+n]}, vectorised with four accumulators,
+     * lanes summed in a fixed order ({@code lanes}: scratch of {@link Vec#L} floats).
+     */
+    public static float dot(float[] x, int xo, float[] y, int yo, int n, float[] lanes) {
         FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
         int i = 0;
         for (; i <= n - 4 * L; i += 4 * L) {
@@ -458,7 +462,7 @@ public final class Gemm {
         for (; i <= n - L; i += L) {
             s0 = FloatVector.fromArray(F, x, xo + i).fma(FloatVector.fromArray(F, y, yo + i), s0);
         }
-        float s = Vec.sumLanes(s0.add(s1).add(s2.add(s3)));
+        float s = Vec.sumLanes(s0.add(s1).add(s2.add(s3)), lanes);
         for (; i < n; i++) {
             s += x[xo + i] * y[yo + i];
         }

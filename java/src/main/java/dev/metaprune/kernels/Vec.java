@@ -16,19 +16,17 @@ public final class Vec {
     /** Lanes per vector. */
     public static final int L = F.length();
 
-    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[L]);
-
     /**
      * The sum of a vector's lanes in a fixed order (lane 0 first), the same bits in the interpreter
      * and in compiled code. {@code reduceLanes(ADD)} is not: C2 may reduce in a tree, the
-     * interpreter does not, and an ulp of difference breaks bit-exact resume.
+     * interpreter does not, and an ulp of difference breaks bit-exact resume. {@code tmp} is the
+     * caller's scratch of at least {@link #L} floats (held per thread, outside the hot loop).
      */
-    public static float sumLanes(FloatVector v) {
-        float[] t = LANES.get();
-        v.intoArray(t, 0);
-        float s = t[0];
-        for (int i = 1; i < t.length; i++) {
-            s += t[i];
+    public static float sumLanes(FloatVector v, float[] tmp) {
+        v.intoArray(tmp, 0);
+        float s = tmp[0];
+        for (int i = 1; i < L; i++) {
+            s += tmp[i];
         }
         return s;
     }

@@ -70,6 +70,7 @@ public final class Generator {
     private int ci;
     private boolean forwardDone;
     private final float[][] dhParts;
+    private final float[][] laneParts;
 
     /**
      * @param encDim      length of the encoding (the layer's scales)
@@ -120,6 +121,7 @@ public final class Generator {
         pre = new float[hidden];
         h = new float[hidden];
         dhParts = new float[Math.max(1, Parallel.threadCount())][hidden];
+        laneParts = new float[dhParts.length][dev.metaprune.kernels.Vec.L];
     }
 
     /** PyTorch's default {@code nn.Linear} initialisation (uniform +-1/sqrt(fan_in)), seeded. */
@@ -199,11 +201,12 @@ public final class Generator {
         int base = out.offset();
         int parts = parts(co, ci);
         Parallel.get().run(parts, (p, n) -> {
+            float[] lanes = laneParts[p];
             int o0 = Parallel.split(co, n, p), o1 = Parallel.split(co, n, p + 1);
             for (int oc = o0; oc < o1; oc++) {
                 int r0 = oc * inMax * kk, r1 = r0 + ci * kk;
                 for (int r = r0; r < r1; r++) {
-                    o[base + r] = dotH(r) + b2[r];
+                    o[base + r] = dotH(r, lanes) + b2[r];
                 }
             }
         });
@@ -223,14 +226,14 @@ public final class Generator {
         }
     }
 
-    private float dotH(int r) {
+    private float dotH(int r, float[] lanes) {
         int off = r * hidden;
         int j = 0;
         FloatVector acc = FloatVector.zero(F);
         for (; j <= hidden - L; j += L) {
             acc = FloatVector.fromArray(F, w2, off + j).fma(FloatVector.fromArray(F, h, j), acc);
         }
-        float s = dev.metaprune.kernels.Vec.sumLanes(acc);
+        float s = dev.metaprune.kernels.Vec.sumLanes(acc, lanes);
         for (; j < hidden; j++) {
             s += w2[off + j] * h[j];
         }

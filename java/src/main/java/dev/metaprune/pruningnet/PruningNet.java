@@ -158,24 +158,14 @@ public final class PruningNet {
                 case Op.BatchNorm b -> {
                     if (p.gamma[i] != null) {
                         int ch = w.ofValue(b.input());
-                        // only the used channels have gradients; the rest keep their momentum as PyTorch would
-                        // see a zero gradient there
-                        zeroTail(p.gammaGrad[i], ch);
-                        zeroTail(p.betaGrad[i], ch);
+                        zeroOutside(p.gammaGrad[i], ch);
+                        zeroOutside(p.betaGrad[i], ch);
                         k.sgdStep(p.gamma[i], p.gammaGrad[i], gammaMom[i], lr, hyper.momentum(), 0f, hyper.nesterov());
                         k.sgdStep(p.beta[i], p.betaGrad[i], betaMom[i], lr, hyper.momentum(), 0f, hyper.nesterov());
                     }
                 }
                 case Op.Linear l -> {
-                    // the backward pass wrote only the columns of the used input width: the rest had no
-                    // gradient this step (zero, as PyTorch sees it), not last step's
-                    int in = w.ofValue(l.input());
-                    Tensor g = p.weightGrad[i];
-                    if (in < g.cols()) {
-                        for (int r = 0; r < g.rows(); r++) {
-                            java.util.Arrays.fill(g.data(), g.rowOffset(r) + in, g.rowOffset(r) + g.cols(), 0f);
-                        }
-                    }
+                    zeroOutside(p.weightGrad[i], w.ofValue(l.input()));
                     k.sgdStep(p.weight[i], p.weightGrad[i], fcWMom[i], lr, hyper.momentum(), hyper.weightDecay(),
                             hyper.nesterov());
                     k.sgdStep(p.bias[i], p.biasGrad[i], fcBMom[i], lr, hyper.momentum(), hyper.weightDecay(),
@@ -188,9 +178,16 @@ public final class PruningNet {
         return loss;
     }
 
-    private static void zeroTail(Tensor t, int from) {
-        if (from < t.cols()) {
-            java.util.Arrays.fill(t.data(), t.offset() + from, t.offset() + t.cols(), 0f);
+    /**
+     * The backward pass writes only the used leading columns of a max-width gradient; the rest had
+     * no gradient this step (zero, as PyTorch sees it, so momentum and decay still move them), not
+     * the value a previous, wider step left there.
+     */
+    private static void zeroOutside(Tensor g, int usedCols) {
+        if (usedCols < g.cols()) {
+            for (int r = 0; r < g.rows(); r++) {
+                java.util.Arrays.fill(g.data(), g.rowOffset(r) + usedCols, g.rowOffset(r) + g.cols(), 0f);
+            }
         }
     }
 

@@ -58,6 +58,7 @@ public final class PruningNetTrainer {
     private final int stepsPerEpoch;
     private final ChannelStats stats;
     private int startEpoch;
+    private BatchLoader validation;
 
     public PruningNetTrainer(TrainConfig cfg, ImageDataset train) {
         this(cfg, train, Architectures.get(cfg.arch(), cfg.inChannels(), cfg.inputSize(), cfg.classes()));
@@ -258,12 +259,14 @@ public final class PruningNetTrainer {
                 done++;
             }
         }
-        int s = cfg.inputSize(), c = cfg.inChannels();
-        BatchLoader val = BatchLoader.builder(train).indices(split.holdout()).batchSize(cfg.batch()).shuffle(false)
-                .dropLast(false).seed(cfg.seed()).augmentation(Augmentation.of(s, s, c, Transforms.normalize(stats)))
-                .prefetch(1).build();
+        if (validation == null) {
+            int s = cfg.inputSize(), c = cfg.inChannels();
+            validation = BatchLoader.builder(train).indices(split.holdout()).batchSize(cfg.batch()).shuffle(false)
+                    .dropLast(false).seed(cfg.seed()).augmentation(Augmentation.of(s, s, c, Transforms.normalize(stats)))
+                    .prefetch(1).build();
+        }
         long correct = 0, seen = 0;
-        try (val; BatchLoader.Epoch it = val.epoch(0, 0)) {
+        try (BatchLoader.Epoch it = validation.epoch(0, 0)) {
             while (it.hasNext()) {
                 Batch b = it.next();
                 Tensor logits = net.forward(b.images(), w, Network.BnMode.EVAL);
@@ -274,8 +277,11 @@ public final class PruningNetTrainer {
         return seen == 0 ? Double.NaN : (double) correct / seen;
     }
 
-    /** Releases the loader's thread. */
+    /** Releases the loaders' threads. */
     public void close() {
         loader.close();
+        if (validation != null) {
+            validation.close();
+        }
     }
 }
