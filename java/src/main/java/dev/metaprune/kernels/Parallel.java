@@ -30,6 +30,7 @@ public final class Parallel {
     private final AtomicInteger pending = new AtomicInteger();
     private volatile Thread waiter;
     private final ThreadLocal<Boolean> inside = ThreadLocal.withInitial(() -> Boolean.FALSE);
+    private static final ThreadLocal<Boolean> SERIAL = ThreadLocal.withInitial(() -> Boolean.FALSE);
 
     private Parallel(int threads) {
         this.threads = threads;
@@ -85,6 +86,22 @@ public final class Parallel {
         }
     }
 
+    /**
+     * Runs {@code work} with every kernel call it makes serial on the calling thread (all parts in
+     * order, no hand-off to the pool): for callers that are themselves parallel at a coarser grain,
+     * such as the search evaluating one candidate per thread. Results are the same as with the pool,
+     * since a kernel's parts and their order do not depend on who runs them.
+     */
+    public static <T> T serially(java.util.function.Supplier<T> work) {
+        Boolean before = SERIAL.get();
+        SERIAL.set(Boolean.TRUE);
+        try {
+            return work.get();
+        } finally {
+            SERIAL.set(before);
+        }
+    }
+
     /** Number of threads (parts a kernel should split into). */
     public int threads() {
         return threads;
@@ -104,7 +121,7 @@ public final class Parallel {
         if (parts <= 0) {
             return;
         }
-        if (parts == 1 || threads == 1 || inside.get()) {
+        if (parts == 1 || threads == 1 || inside.get() || SERIAL.get()) {
             for (int p = 0; p < parts; p++) {
                 body.run(p, parts);
             }

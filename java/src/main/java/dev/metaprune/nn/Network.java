@@ -74,7 +74,10 @@ public final class Network {
     private final int batch;
     private final float[][] act;
     private final float[][] grad;
-    private final float[] scratch;
+    private float[] scratch;
+    private final int maxValueFloats;
+    private boolean actsAllocated;
+    private boolean gradsAllocated;
     private final float[][] saveMean;
     private final float[][] saveInvStd;
     private final int[][] argmax;
@@ -105,12 +108,8 @@ public final class Network {
                         + " floats at batch " + batch + ", more than one array holds; use a smaller batch");
             }
             maxValue = Math.max(maxValue, n);
-            if (v.id() != 0) {
-                act[v.id()] = new float[(int) n];
-                grad[v.id()] = new float[(int) n];
-            }
         }
-        scratch = new float[(int) maxValue];
+        maxValueFloats = (int) maxValue;
         saveMean = new float[ops.size()][];
         saveInvStd = new float[ops.size()][];
         argmax = new int[ops.size()][];
@@ -125,6 +124,24 @@ public final class Network {
             }
         }
         gradWritten = new boolean[values.size()];
+    }
+
+    /**
+     * An executor for forward passes only (evaluation, recalibration, latency): what the search's
+     * workers use. (Every executor allocates its activations on the first forward pass and its
+     * gradients on the first backward pass, so one that never trains holds no gradient buffers.)
+     */
+    public static Network forInference(Architecture arch, int batch) {
+        return new Network(arch, batch);
+    }
+
+    /** Activation (first forward) or gradient (first backward) buffers of every value at its widest. */
+    private void allocate(float[][] store) {
+        for (Value v : arch.values()) {
+            if (v.id() != 0) {
+                store[v.id()] = new float[batch * v.height() * v.width() * v.channels().base()];
+            }
+        }
     }
 
     public Architecture architecture() {
@@ -172,6 +189,10 @@ public final class Network {
             throw new IllegalArgumentException("widths of " + widths.architecture().name() + " given to " + arch.name());
         }
         this.widths = widths;
+        if (!actsAllocated) {
+            allocate(act);
+            actsAllocated = true;
+        }
         int n = x.dim(0);
         float factor = BN_MOMENTUM;
         if (mode == BnMode.RECALIBRATE) {
@@ -244,6 +265,11 @@ public final class Network {
         int n = x.dim(0);
         if (labels.length != n) {
             throw new IllegalArgumentException(labels.length + " labels for a batch of " + n);
+        }
+        if (!gradsAllocated) {
+            allocate(grad);
+            scratch = new float[maxValueFloats];
+            gradsAllocated = true;
         }
         Arrays.fill(gradWritten, false);
         int out = arch.output().id();

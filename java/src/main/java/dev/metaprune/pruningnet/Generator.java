@@ -396,6 +396,58 @@ public final class Generator {
         }
     }
 
+    /**
+     * Generates the crop like {@link #forward} but without touching the generator's state, so that
+     * several threads may generate at once (the search's workers). Every row must be up to date: call
+     * {@link #flush()} after training (a restored checkpoint is up to date); otherwise
+     * {@link IllegalStateException}.
+     */
+    public void generate(float[] encoding, int co, int ci, Tensor out) {
+        if (encoding.length != encDim) {
+            throw new IllegalArgumentException("encoding has " + encoding.length + " values, the generator takes "
+                    + encDim);
+        }
+        if (co <= 0 || co > outMax || ci <= 0 || ci > inMax) {
+            throw new IllegalArgumentException("crop [" + co + ", " + ci + "] is outside the generator's weight ["
+                    + outMax + ", " + inMax + "]");
+        }
+        checkOut(out);
+        int now = lazyW.step() - 1;
+        for (int b : last) {
+            if (b != now) {
+                throw new IllegalStateException("generator rows are not up to date (lazy momentum pending): flush() "
+                        + "before generating concurrently");
+            }
+        }
+        float[] hv = new float[hidden];
+        for (int j = 0; j < hidden; j++) {
+            float s = b1[j];
+            for (int e = 0; e < encDim; e++) {
+                s += w1[j * encDim + e] * encoding[e];
+            }
+            hv[j] = Math.max(s, 0f);
+        }
+        float[] lanes = new float[dev.metaprune.kernels.Vec.L];
+        float[] o = out.data();
+        int base = out.offset();
+        for (int oc = 0; oc < co; oc++) {
+            int r0 = oc * inMax * kk, r1 = r0 + ci * kk;
+            for (int r = r0; r < r1; r++) {
+                int off = r * hidden;
+                int j = 0;
+                FloatVector acc = FloatVector.zero(F);
+                for (; j <= hidden - L; j += L) {
+                    acc = FloatVector.fromArray(F, w2, off + j).fma(FloatVector.fromArray(F, hv, j), acc);
+                }
+                float sum = dev.metaprune.kernels.Vec.sumLanes(acc, lanes);
+                for (; j < hidden; j++) {
+                    sum += w2[off + j] * hv[j];
+                }
+                o[base + r] = sum + b2[r];
+            }
+        }
+    }
+
     /** Brings every row up to date (before a checkpoint is written or weights are exported). */
     public void flush() {
         int now = lazyW.step() - 1;

@@ -75,20 +75,72 @@ public final class SafeTensors {
         return parse(bytes, path.toString());
     }
 
-    /** Parses a safetensors image held in memory; {@code name} is used in error messages. */
-    public static File parse(byte[] bytes, String name) throws IOException {
-        if (bytes.length < 8) {
-            throw new IOException(name + ": truncated safetensors file: " + bytes.length
-                    + " bytes, the 8-byte header length is missing (offset 0)");
+    /** One tensor's header entry: dtype, shape and byte range within the data section. */
+    public record Entry(String dtype, int[] shape, long begin, long end) {
+        public long numel() {
+            long n = 1;
+            for (int d : shape) {
+                n *= d;
+            }
+            return n;
         }
-        long hlen = ByteBuffer.wrap(bytes, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
-        if (hlen <= 0 || hlen > MAX_HEADER || 8 + hlen > bytes.length) {
-            throw new IOException(name + ": bad safetensors header length " + hlen + " at offset 0 (file has "
-                    + bytes.length + " bytes)");
+    }
+
+    /** A file's header: tensor entries in file order, metadata, where the data section starts, the file size. */
+    public record Header(Map<String, Entry> entries, Map<String, String> metadata, long dataStart, long fileSize) {
+        /** A metadata value; {@link IllegalArgumentException} naming the key when absent. */
+        public String meta(String key) {
+            String v = metadata.get(key);
+            if (v == null) {
+                throw new IllegalArgumentException("no metadata '" + key + "' in file (has " + metadata.keySet() + ")");
+            }
+            return v;
         }
+    }
+
+    /**
+     * Reads only the header (for metadata, or before {@link #readInto} streams tensors into place): a
+     * multi-gigabyte checkpoint is never held in memory twice.
+     */
+    public static Header readHeader(Path path) throws IOException {
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+            long size = ch.size();
+            String name = path.toString();
+            if (size < 8) {
+                throw new IOException(name + ": truncated safetensors file: " + size
+                        + " bytes, the 8-byte header length is missing (offset 0)");
+            }
+            ByteBuffer lb = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+            readFully(ch, lb, 0, name);
+            long hlen = lb.getLong(0);
+            if (hlen <= 0 || hlen > MAX_HEADER || 8 + hlen > size) {
+                throw new IOException(name + ": bad safetensors header length " + hlen + " at offset 0 (file has "
+                        + size + " bytes)");
+            }
+            ByteBuffer hb = ByteBuffer.allocate((int) hlen);
+            readFully(ch, hb, 8, name);
+            return parseHeader(hb.array(), 0, (int) hlen, size, name);
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new java.nio.file.NoSuchFileException(path.toString(), null, "safetensors file not found");
+        }
+    }
+
+    private static void readFully(FileChannel ch, ByteBuffer b, long pos, String name) throws IOException {
+        long p = pos;
+        while (b.hasRemaining()) {
+            int r = ch.read(b, p);
+            if (r < 0) {
+                throw new IOException(name + ": truncated at offset " + p);
+            }
+            p += r;
+        }
+        b.flip();
+    }
+
+    private static Header parseHeader(byte[] bytes, int at, int hlen, long fileSize, String name) throws IOException {
         JsonNode header;
         try {
-            header = JSON.readTree(new String(bytes, 8, (int) hlen, StandardCharsets.UTF_8));
+            header = JSON.readTree(new String(bytes, at, hlen, StandardCharsets.UTF_8));
         } catch (JsonProcessingException e) {
             throw new IOException(name + ": malformed JSON header (bytes 8.." + (8 + hlen) + "): "
                     + e.getOriginalMessage());
@@ -96,10 +148,9 @@ public final class SafeTensors {
         if (header == null || !header.isObject()) {
             throw new IOException(name + ": the header at offset 8 is not a JSON object");
         }
-        long dataStart = 8 + hlen;
-        long dataLen = bytes.length - dataStart;
-        Map<String, Tensor> tensors = new LinkedHashMap<>();
-        Map<String, int[]> ints = new LinkedHashMap<>();
+        long dataStart = 8L + hlen;
+        long dataLen = fileSize - dataStart;
+        Map<String, Entry> entries = new LinkedHashMap<>();
         Map<String, String> meta = new LinkedHashMap<>();
         Iterator<Map.Entry<String, JsonNode>> it = header.fields();
         while (it.hasNext()) {
@@ -140,12 +191,84 @@ public final class SafeTensors {
                 throw new IOException(name + ": tensor '" + key + "' " + dtype + java.util.Arrays.toString(shape)
                         + " needs " + numel * width + " bytes, its data_offsets are [" + b0 + ", " + b1 + "]");
             }
+            if (numel > Integer.MAX_VALUE - 16) {
+                throw new IOException(name + ": tensor '" + key + "' has " + numel + " elements, more than one array holds");
+            }
             if (b1 > dataLen) {
                 throw new IOException(name + ": truncated: tensor '" + key + "' ends at byte " + (dataStart + b1)
-                        + " of the file, which has only " + bytes.length + " bytes");
+                        + " of the file, which has only " + fileSize + " bytes");
             }
-            ByteBuffer bb = ByteBuffer.wrap(bytes, (int) (dataStart + b0), (int) (b1 - b0)).order(ByteOrder.LITTLE_ENDIAN);
-            int n = (int) numel;
+            entries.put(key, new Entry(dtype, shape, b0, b1));
+        }
+        return new Header(entries, meta, dataStart, fileSize);
+    }
+
+    /**
+     * Streams the named F32 tensors of a file into existing tensors (same shapes; contiguous), with
+     * bounded memory. Every target must be present with its shape; otherwise an {@link IOException}
+     * naming the tensor.
+     */
+    public static void readInto(Path path, Header h, Map<String, Tensor> targets) throws IOException {
+        String name = path.toString();
+        for (Map.Entry<String, Tensor> t : targets.entrySet()) {
+            Entry e = h.entries().get(t.getKey());
+            if (e == null) {
+                throw new IOException(name + ": tensor '" + t.getKey() + "' is missing");
+            }
+            if (!"F32".equals(e.dtype()) || !java.util.Arrays.equals(e.shape(), t.getValue().shape())) {
+                throw new IOException(name + ": tensor '" + t.getKey() + "' is " + e.dtype()
+                        + java.util.Arrays.toString(e.shape()) + ", expected F32"
+                        + java.util.Arrays.toString(t.getValue().shape()));
+            }
+            if (!t.getValue().isContiguous()) {
+                throw new IllegalArgumentException("readInto needs contiguous targets: '" + t.getKey() + "'");
+            }
+        }
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+            if (ch.size() != h.fileSize()) {
+                throw new IOException(name + ": changed size while reading (" + h.fileSize() + " -> " + ch.size() + ")");
+            }
+            ByteBuffer buf = ByteBuffer.allocateDirect(1 << 22).order(ByteOrder.LITTLE_ENDIAN);
+            for (Map.Entry<String, Tensor> t : targets.entrySet()) {
+                Entry e = h.entries().get(t.getKey());
+                float[] d = t.getValue().data();
+                int off = t.getValue().offset();
+                long pos = h.dataStart() + e.begin(), end = h.dataStart() + e.end();
+                while (pos < end) {
+                    buf.clear();
+                    buf.limit((int) Math.min(buf.capacity(), end - pos));
+                    readFully(ch, buf, pos, name);
+                    int n = buf.remaining() / 4;
+                    buf.asFloatBuffer().get(d, off, n);
+                    off += n;
+                    pos += (long) n * 4;
+                }
+            }
+        }
+    }
+
+    /** Parses a safetensors image held in memory; {@code name} is used in error messages. */
+    public static File parse(byte[] bytes, String name) throws IOException {
+        if (bytes.length < 8) {
+            throw new IOException(name + ": truncated safetensors file: " + bytes.length
+                    + " bytes, the 8-byte header length is missing (offset 0)");
+        }
+        long hlen = ByteBuffer.wrap(bytes, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        if (hlen <= 0 || hlen > MAX_HEADER || 8 + hlen > bytes.length) {
+            throw new IOException(name + ": bad safetensors header length " + hlen + " at offset 0 (file has "
+                    + bytes.length + " bytes)");
+        }
+        Header h = parseHeader(bytes, 8, (int) hlen, bytes.length, name);
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        Map<String, int[]> ints = new LinkedHashMap<>();
+        for (Map.Entry<String, Entry> me : h.entries().entrySet()) {
+            String key = me.getKey();
+            Entry en = me.getValue();
+            String dtype = en.dtype();
+            int[] shape = en.shape();
+            ByteBuffer bb = ByteBuffer.wrap(bytes, (int) (h.dataStart() + en.begin()), (int) (en.end() - en.begin()))
+                    .order(ByteOrder.LITTLE_ENDIAN);
+            int n = (int) en.numel();
             switch (dtype) {
                 case "F32" -> {
                     float[] d = new float[n];
@@ -178,7 +301,7 @@ public final class SafeTensors {
                 }
             }
         }
-        return new File(tensors, ints, meta);
+        return new File(tensors, ints, h.metadata());
     }
 
     private static Tensor wrapAny(float[] d, int[] shape) {

@@ -190,6 +190,7 @@ public final class PruningNetTrainer {
         meta.put("epoch", Integer.toString(startEpoch));
         meta.put("step", Integer.toString(pn.step()));
         meta.put("rng", "all randomness derives from config.seed, the epoch and the step");
+        meta.put("train_images", Integer.toString(train.size()));
         meta.put("channel_mean", java.util.Arrays.toString(stats.mean()));
         meta.put("channel_std", java.util.Arrays.toString(stats.std()));
         meta.put("metaprune_version", VersionInfo.version());
@@ -200,7 +201,7 @@ public final class PruningNetTrainer {
 
     /** Reads the training configuration stored in a checkpoint. */
     public static TrainConfig configOf(Path file) throws IOException {
-        SafeTensors.File f = SafeTensors.read(file);
+        SafeTensors.Header f = SafeTensors.readHeader(file);
         String format = f.metadata().get("format");
         if (!FORMAT.equals(format)) {
             throw new IOException(file + ": not a MetaPrune PruningNet checkpoint (format '" + format + "', expected '"
@@ -211,7 +212,7 @@ public final class PruningNetTrainer {
 
     /** Loads a checkpoint written by this trainer's configuration; training continues after its epoch. */
     public void restore(Path file) throws IOException {
-        SafeTensors.File f = SafeTensors.read(file);
+        SafeTensors.Header f = SafeTensors.readHeader(file);
         if (!FORMAT.equals(f.metadata().get("format"))) {
             throw new IOException(file + ": not a MetaPrune PruningNet checkpoint");
         }
@@ -224,19 +225,13 @@ public final class PruningNetTrainer {
             throw new IOException(file + ": checkpoint was trained with " + saved.toJson() + ", this run asks for "
                     + cfg.toJson());
         }
-        Map<String, Tensor> state = pn.state();
-        for (Map.Entry<String, Tensor> e : state.entrySet()) {
-            Tensor src = f.tensors().get(e.getKey());
-            if (src == null) {
-                throw new IOException(file + ": tensor '" + e.getKey() + "' is missing");
-            }
-            if (!java.util.Arrays.equals(src.shape(), e.getValue().shape())) {
-                throw new IOException(file + ": tensor '" + e.getKey() + "' has shape "
-                        + java.util.Arrays.toString(src.shape()) + ", expected "
-                        + java.util.Arrays.toString(e.getValue().shape()));
-            }
-            e.getValue().copyFrom(src);
+        String n = f.metadata().get("train_images");
+        if (n != null && Integer.parseInt(n) != train.size()) {
+            throw new IOException(file + ": checkpoint was trained on a " + cfg.dataset() + " training set of " + n
+                    + " images, this one has " + train.size() + " (the full set and the embedded subset differ; give"
+                    + " the same --data as for training)");
         }
+        SafeTensors.readInto(file, f, pn.state());
         int step = Integer.parseInt(f.meta("step"));
         pn.restoredAt(step);
         startEpoch = Integer.parseInt(f.meta("epoch"));
@@ -275,6 +270,52 @@ public final class PruningNetTrainer {
             }
         }
         return seen == 0 ? Double.NaN : (double) correct / seen;
+    }
+
+    /** A labelled batch held in memory (copied out of the loader's buffers). */
+    public record HeldBatch(Tensor images, int[] labels) {
+        public int size() {
+            return labels.length;
+        }
+    }
+
+    /**
+     * {@code n} batches of training images, augmented as in training, for BatchNorm recalibration: a
+     * fixed draw (an epoch index training never uses), the same for every caller, so every candidate
+     * of a search is recalibrated on the same images.
+     */
+    public java.util.List<HeldBatch> recalibrationBatches(int n) {
+        java.util.List<HeldBatch> out = new java.util.ArrayList<>();
+        try (BatchLoader.Epoch it = loader.epoch(1_000_000, 0)) {
+            while (out.size() < n && it.hasNext()) {
+                Batch b = it.next();
+                out.add(new HeldBatch(b.images().copy(), b.labels().clone()));
+            }
+        }
+        return out;
+    }
+
+    /** The held-out (sub-validation) split, normalised, not augmented, in batches of at most {@code batch}. */
+    public java.util.List<HeldBatch> heldOutBatches(int batch) {
+        int s = cfg.inputSize(), c = cfg.inChannels();
+        java.util.List<HeldBatch> out = new java.util.ArrayList<>();
+        if (split.holdout().length == 0) {
+            return out;
+        }
+        try (BatchLoader l = BatchLoader.builder(train).indices(split.holdout()).batchSize(batch).shuffle(false)
+                .dropLast(false).seed(cfg.seed()).augmentation(Augmentation.of(s, s, c, Transforms.normalize(stats)))
+                .prefetch(1).build(); BatchLoader.Epoch it = l.epoch(0, 0)) {
+            while (it.hasNext()) {
+                Batch b = it.next();
+                out.add(new HeldBatch(b.images().copy(), b.labels().clone()));
+            }
+        }
+        return out;
+    }
+
+    /** Images in the training set the run was built on (checked when a checkpoint is reused with data). */
+    public int datasetSize() {
+        return train.size();
     }
 
     /** Releases the loaders' threads. */

@@ -9,7 +9,7 @@ import java.nio.file.Path;
 import java.util.zip.GZIPOutputStream;
 
 /** Small data files written by the tests. */
-final class TestFiles {
+public final class TestFiles {
     private TestFiles() {}
 
     /** An IDX images file {@code [n, h, w]} (or {@code [n, h, w, c]} when c > 1) with pixel {@code (i * 31 + k * 7) & 255}. */
@@ -64,7 +64,7 @@ final class TestFiles {
     }
 
     /** Writes the four Fashion-MNIST / MNIST IDX files (gzip or not) into {@code dir}. */
-    static void writeIdxSet(Path dir, int nTrain, int nTest, boolean gz) {
+    public static void writeIdxSet(Path dir, int nTrain, int nTest, boolean gz) {
         String ext = gz ? ".gz" : "";
         byte[][] files = {idxImages(nTrain, 28, 28, 1), idxLabels(nTrain, 10), idxImages(nTest, 28, 28, 1),
                 idxLabels(nTest, 10)};

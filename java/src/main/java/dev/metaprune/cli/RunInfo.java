@@ -1,0 +1,57 @@
+package dev.metaprune.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.metaprune.kernels.Kernels;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import picocli.CommandLine;
+
+/** What every run folder records about how it was made, and atomic JSON writes. */
+final class RunInfo {
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    private RunInfo() {
+    }
+
+    /** Command line, MetaPrune and JDK versions, kernel backend, data description, time. */
+    static ObjectNode invocation(CommandLine.Model.CommandSpec spec, String data) {
+        ObjectNode n = JSON.createObjectNode();
+        List<String> args = spec.commandLine().getParseResult().originalArgs();
+        n.put("command", "metaprune " + spec.name() + (args.isEmpty() ? "" : " " + String.join(" ", args)))
+                .put("metaprune", VersionInfo.version()).put("jdk", Runtime.version().toString())
+                .put("kernels", Kernels.get().describe()).put("time", LocalDateTime.now().toString());
+        if (data != null) {
+            n.put("data", data);
+        }
+        return n;
+    }
+
+    /** A default run folder {@code runs/<kind>-<time>}. */
+    static Path defaultDir(String kind) {
+        return Path.of("runs", kind + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+    }
+
+    /** Writes JSON to a temporary file and renames it over {@code file}. */
+    static void write(Path file, JsonNode node) throws IOException {
+        Files.createDirectories(file.toAbsolutePath().getParent());
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        JSON.writerWithDefaultPrettyPrinter().writeValue(tmp.toFile(), node);
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** A checkpoint given as a file or as a run folder holding {@code checkpoint.safetensors}. */
+    static Path checkpointFile(Path p) {
+        Path f = Files.isDirectory(p) ? p.resolve("checkpoint.safetensors") : p;
+        if (!Files.exists(f)) {
+            throw new IllegalArgumentException("no checkpoint at " + f);
+        }
+        return f;
+    }
+}

@@ -1,0 +1,176 @@
+package dev.metaprune.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.metaprune.data.TestFiles;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The MetaPruning commands end to end on a tiny generated Fashion-MNIST-shaped data set: train a
+ * PruningNet, search, resume the search, retrain the winner and the uniform rival, evaluate; and the
+ * bad inputs each refuses before any work.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class PipelineCommandsTest {
+    @TempDir
+    static Path tmp;
+
+    static Path data;
+    static Path pn;
+    static Path search;
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    @BeforeAll
+    static void setUp() {
+        data = tmp.resolve("fmnist");
+        TestFiles.writeIdxSet(data, 96, 24, true);
+        pn = tmp.resolve("pn");
+        search = tmp.resolve("search");
+    }
+
+    static FlopsCommandTest.Result run(String... args) {
+        return FlopsCommandTest.run(args);
+    }
+
+    @Test
+    @Order(1)
+    void trainsAPruningNet() {
+        var r = run("train", "--arch", "mobilenetv1-cifar", "--data", data.toString(), "--epochs", "1",
+                "--max-steps-per-epoch", "2", "--batch", "8", "--holdout-per-class", "2", "--recal-batches", "0",
+                "--run", pn.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(Files.exists(pn.resolve("checkpoint.safetensors")));
+    }
+
+    @Test
+    @Order(2)
+    void searchesAndWritesOneLinePerCandidate() throws Exception {
+        var r = run("search", "--checkpoint", pn.toString(), "--data", data.toString(), "--max-flops", "50%",
+                "--population", "4", "--top-k", "2", "--mutations", "1", "--crossovers", "1", "--iterations", "2",
+                "--recal-batches", "1", "--workers", "2", "--run", search.toString(), "--quiet");
+        assertEquals(0, r.code(), r.err() + r.out());
+        JsonNode res = JSON.readTree(search.resolve("result.json").toFile());
+        assertTrue(res.get("best").get("flops_fraction_of_full").asDouble() <= 0.5 + 1e-9);
+        List<String> lines = Files.readAllLines(search.resolve("candidates.jsonl"));
+        Set<String> genes = new HashSet<>();
+        for (String l : lines) {
+            JsonNode n = JSON.readTree(l);
+            assertTrue(genes.add(n.get("gene").asText()), "evaluated twice: " + l);
+            assertTrue(n.get("error").asDouble() >= 0 && n.get("error").asDouble() <= 1);
+        }
+        assertEquals(res.get("evaluated").asInt(), lines.size());
+        assertTrue(lines.size() >= 6, "two iterations of 4 (some children may repeat parents): " + lines.size());
+        assertTrue(r.out().contains("best gene:"), r.out());
+    }
+
+    @Test
+    @Order(3)
+    void aFinishedSearchResumesWithoutEvaluatingAgain() throws Exception {
+        long before = Files.readAllLines(search.resolve("candidates.jsonl")).size();
+        var r = run("search", "--resume", search.toString(), "--data", data.toString(), "--quiet");
+        assertEquals(0, r.code(), r.err());
+        assertEquals(before, Files.readAllLines(search.resolve("candidates.jsonl")).size());
+    }
+
+    @Test
+    @Order(4)
+    void searchRefusesBadInputBeforeAnyWork() throws Exception {
+        var r = run("search", "--checkpoint", pn.toString(), "--data", data.toString(), "--arch", "mobilenetv2-cifar",
+                "--max-flops", "50%", "--run", tmp.resolve("x1").toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("is a PruningNet of mobilenetv1-cifar"), r.err());
+
+        r = run("search", "--checkpoint", pn.toString(), "--data", data.toString(), "--max-flops", "0.01M",
+                "--run", tmp.resolve("x2").toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("no gene meets") && r.err().contains("ranges from"), r.err());
+
+        Path bad = tmp.resolve("corrupt.safetensors");
+        byte[] b = Files.readAllBytes(pn.resolve("checkpoint.safetensors"));
+        Files.write(bad, java.util.Arrays.copyOf(b, b.length / 2));
+        r = run("search", "--checkpoint", bad.toString(), "--data", data.toString(), "--max-flops", "50%",
+                "--run", tmp.resolve("x3").toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("truncated"), r.err());
+
+        Files.write(bad, "not a checkpoint at all".getBytes());
+        r = run("search", "--checkpoint", bad.toString(), "--max-flops", "50%", "--run", tmp.resolve("x4").toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains(bad.toString()), r.err());
+
+        r = run("search", "--max-flops", "50%");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--checkpoint"), r.err());
+        assertTrue(!Files.exists(tmp.resolve("x1")) && !Files.exists(tmp.resolve("x2")), "no run folder was made");
+    }
+
+    @Test
+    @Order(5)
+    void retrainsTheWinnerAndTheUniformRivalThenEvaluates() throws Exception {
+        Path rs = tmp.resolve("rs"), ru = tmp.resolve("ru");
+        var r = run("retrain", "--from-search", search.toString(), "--data", data.toString(), "--epochs", "1",
+                "--max-steps-per-epoch", "2", "--batch", "8", "--run", rs.toString(), "--quiet");
+        assertEquals(0, r.code(), r.err());
+        r = run("retrain", "--from-search", search.toString(), "--uniform", "--data", data.toString(), "--epochs",
+                "1", "--max-steps-per-epoch", "2", "--batch", "8", "--run", ru.toString(), "--quiet");
+        assertEquals(0, r.code(), r.err());
+        JsonNode s = JSON.readTree(rs.resolve("run.json").toFile());
+        JsonNode u = JSON.readTree(ru.resolve("run.json").toFile());
+        assertTrue(s.get("config").get("widths").asText().startsWith("gene:"));
+        assertTrue(u.get("config").get("widths").asText().startsWith("uniform:"));
+        assertTrue(u.get("flops").asLong() <= s.get("flops").asLong(), "the rival has at most the winner's FLOPs");
+        assertTrue(s.has("test_top1"));
+        r = run("evaluate", rs.toString(), "--data", data.toString(), "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonNode e = JSON.readTree(r.out());
+        assertEquals(s.get("test_top1").asDouble(), e.get("test_top1").asDouble(), 1e-12, "same weights, same score");
+        r = run("evaluate", pn.toString(), "--data", data.toString(), "--gene", "30,30,30,30,30,30,30,30,30,30,30,30,30",
+                "--recal-batches", "1", "--json");
+        assertEquals(0, r.code(), r.err());
+        assertEquals("pruningnet", JSON.readTree(r.out()).get("kind").asText());
+    }
+
+    @Test
+    @Order(6)
+    void retrainRefusesABadGene() {
+        var r = run("retrain", "--arch", "mobilenetv1-cifar", "--gene", "1,2,x", "--data", data.toString(), "--run",
+                tmp.resolve("x5").toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("malformed gene"), r.err());
+        r = run("retrain", "--arch", "mobilenetv1-cifar", "--gene", "1,2,3", "--data", data.toString(), "--run",
+                tmp.resolve("x6").toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("13"), "names the expected length: " + r.err());
+        r = run("retrain", "--arch", "mobilenetv1-cifar", "--gene", "0,0,0,0,0,0,0,0,0,0,0,0,31", "--data",
+                data.toString(), "--run", tmp.resolve("x7").toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("position 12") || r.err().contains("0..30"), r.err());
+        r = run("retrain", "--data", data.toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--from-search"), r.err());
+    }
+
+    @Test
+    void everyNewCommandHasHelp() {
+        for (String c : new String[] {"search", "retrain", "evaluate", "demo"}) {
+            var r = run(c, "--help");
+            assertEquals(0, r.code(), c);
+            assertTrue(r.out().contains("Usage: metaprune " + c), r.out());
+        }
+    }
+}
