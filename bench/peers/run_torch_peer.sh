@@ -13,6 +13,8 @@
 #                       * channels_last tensors (set inside torch_peer.py)
 #   --config default  Debian's torch as installed: reference BLAS, glibc malloc, NCHW.
 #   --smoke           tiny iteration counts (checks the set-up in ~1 min; numbers mean nothing)
+#   --script FILE     the peer program in bench/peers/ to run in that set-up (default torch_peer.py, the
+#                     kernel shapes; torch_pruningnet.py times whole training steps, see run_steps.sh)
 #
 # Environment: PYTHON (default /usr/bin/python3, which has Debian's python3-torch), PEER_CACHE.
 # Output: bench/peers/out/torch-<config>-<time>.jsonl and .md (plus what it prints).
@@ -23,16 +25,20 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PY=${PYTHON:-/usr/bin/python3}
 CACHE=${PEER_CACHE:-/tmp/metaprune-peer-cache}
 CONFIG=best
+SCRIPT=torch_peer.py
 ARGS=()
 while [[ $# -gt 0 ]]; do
   case $1 in
     --config) CONFIG=$2; shift 2 ;;
     --config=*) CONFIG=${1#*=}; shift ;;
-    -h|--help) sed -n '2,22p' "$0"; exec "$PY" "$HERE/torch_peer.py" --help ;;
+    --script) SCRIPT=$2; shift 2 ;;
+    --script=*) SCRIPT=${1#*=}; shift ;;
+    -h|--help) sed -n '2,24p' "$0"; exec "$PY" "$HERE/$SCRIPT" --help ;;
     *) ARGS+=("$1"); shift ;;
   esac
 done
 [[ $CONFIG == best || $CONFIG == default ]] || { echo "--config must be best or default" >&2; exit 2; }
+[[ -f $HERE/$SCRIPT ]] || { echo "--script: no $SCRIPT in $HERE" >&2; exit 2; }
 
 "$PY" -c 'import torch' 2>/dev/null || {
   echo "error: $PY cannot import torch (Debian: apt-get install python3-torch; or set PYTHON=...)" >&2; exit 1; }
@@ -82,7 +88,7 @@ else
   echo "# default set-up: Debian torch as installed (whatever libblas.so.3 the system selects), glibc malloc, NCHW"
 fi
 
-# Never let a stray OMP_NUM_THREADS decide the thread count: torch_peer.py sets it per measurement.
+# Never let a stray OMP_NUM_THREADS decide the thread count: the peer sets it per measurement.
 unset OMP_NUM_THREADS || true
 echo "# $(date -Is)  $(nproc) CPUs, loadavg $(cut -d' ' -f1-3 /proc/loadavg)"
-exec "$PY" "$HERE/torch_peer.py" --config "$CONFIG" "${ARGS[@]}"
+exec "$PY" "$HERE/$SCRIPT" --config "$CONFIG" "${ARGS[@]}"

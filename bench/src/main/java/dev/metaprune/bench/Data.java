@@ -15,4 +15,14 @@ final class Data {
         }
         return x;
     }
+
+    /** {@code n} class labels uniform in {@code [0, classes)}. */
+    static int[] labels(int n, int classes, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        int[] y = new int[n];
+        for (int i = 0; i < n; i++) {
+            y[i] = r.nextInt(classes);
+        }
+        return y;
+    }
 }
