@@ -8,7 +8,6 @@ import dev.metaprune.tensor.Tensor;
 import java.util.Arrays;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -176,9 +175,8 @@ public final class BatchNorm {
      */
     private static void sumShifted(float[] xd, int xo, int ld, int r0, int r1, int c, double[] acc, int s1, int s2,
                                    int sh) {
-        int full = c - c % DL;              // channels covered by unmasked chunks
+        int full = c - c % DL;              // channels covered by whole vectors
         int grouped = full - full % (4 * DL);
-        VectorMask<Float> tail = FH.indexInRange(full, c);
         for (int b0 = r0; b0 < r1; b0 += ROW_BLOCK) {
             int b1 = Math.min(r1, b0 + ROW_BLOCK);
             for (int j = 0; j < grouped; j += 4 * DL) {
@@ -215,17 +213,16 @@ public final class BatchNorm {
                 DoubleVector.fromArray(D, acc, s1 + j).add(a).intoArray(acc, s1 + j);
                 DoubleVector.fromArray(D, acc, s2 + j).add(q).intoArray(acc, s2 + j);
             }
-            if (full < c) {
-                // masked lanes load 0 and their shift is 0: they add nothing
-                DoubleVector k = DoubleVector.fromArray(D, acc, sh + full);
-                DoubleVector a = DoubleVector.zero(D), q = a;
+            // the last channels one at a time, with the same per-channel operations as a vector lane
+            for (int j = full; j < c; j++) {
+                double k = acc[sh + j], a = 0, q = 0;
                 for (int r = b0; r < b1; r++) {
-                    DoubleVector v = toDouble(FloatVector.fromArray(FH, xd, xo + r * ld + full, tail)).sub(k);
-                    a = a.add(v);
-                    q = v.fma(v, q);
+                    double v = xd[xo + r * ld + j] - k;
+                    a += v;
+                    q = Math.fma(v, v, q);
                 }
-                DoubleVector.fromArray(D, acc, s1 + full).add(a).intoArray(acc, s1 + full);
-                DoubleVector.fromArray(D, acc, s2 + full).add(q).intoArray(acc, s2 + full);
+                acc[s1 + j] += a;
+                acc[s2 + j] += q;
             }
         }
     }
@@ -255,7 +252,6 @@ public final class BatchNorm {
         Parallel.get().run(parts, (p, np) -> {
             int r0 = Parallel.split(n, np, p), r1 = Parallel.split(n, np, p + 1);
             int full = c - c % L;
-            VectorMask<Float> tail = F.indexInRange(full, c);
             for (int r = r0; r < r1; r++) {
                 int xr = xo + r * xld, yr = yo + r * yld;
                 int j = 0;
@@ -265,11 +261,8 @@ public final class BatchNorm {
                             .fma(FloatVector.fromArray(F, co, 2 * cf + j), FloatVector.fromArray(F, co, 3 * cf + j))
                             .intoArray(yd, yr + j);
                 }
-                if (j < c) {
-                    FloatVector.fromArray(F, xd, xr + j, tail).sub(FloatVector.fromArray(F, co, j))
-                            .sub(FloatVector.fromArray(F, co, cf + j))
-                            .fma(FloatVector.fromArray(F, co, 2 * cf + j), FloatVector.fromArray(F, co, 3 * cf + j))
-                            .intoArray(yd, yr + j, tail);
+                for (; j < c; j++) { // scalar tail: the vector lane's operations
+                    yd[yr + j] = Math.fma(xd[xr + j] - co[j] - co[cf + j], co[2 * cf + j], co[3 * cf + j]);
                 }
             }
         });
@@ -389,7 +382,6 @@ public final class BatchNorm {
         Parallel.get().run(parts, (p, np) -> {
             int r0 = Parallel.split(n, np, p), r1 = Parallel.split(n, np, p + 1);
             int full = c - c % L;
-            VectorMask<Float> tail = F.indexInRange(full, c);
             for (int r = r0; r < r1; r++) {
                 int xr = xo + r * xld, dr = dyo + r * dyld, or = dxo + r * dxld;
                 int j = 0;
@@ -401,13 +393,9 @@ public final class BatchNorm {
                     FloatVector.fromArray(F, dyd, dr + j).fma(FloatVector.fromArray(F, co, 4 * cf + j), lin)
                             .intoArray(dxd, or + j);
                 }
-                if (j < c) {
-                    FloatVector xc = FloatVector.fromArray(F, xd, xr + j, tail).sub(FloatVector.fromArray(F, co, j))
-                            .sub(FloatVector.fromArray(F, co, cf + j));
-                    FloatVector lin = xc.fma(FloatVector.fromArray(F, co, 2 * cf + j),
-                            FloatVector.fromArray(F, co, 3 * cf + j));
-                    FloatVector.fromArray(F, dyd, dr + j, tail).fma(FloatVector.fromArray(F, co, 4 * cf + j), lin)
-                            .intoArray(dxd, or + j, tail);
+                for (; j < c; j++) { // scalar tail: the vector lane's operations
+                    float lin = Math.fma(xd[xr + j] - co[j] - co[cf + j], co[2 * cf + j], co[3 * cf + j]);
+                    dxd[or + j] = Math.fma(dyd[dr + j], co[4 * cf + j], lin);
                 }
             }
         });
@@ -422,7 +410,6 @@ public final class BatchNorm {
                                 double[] acc, int s1, int s2, int s3, int mo) {
         int full = c - c % DL;
         int grouped = full - full % (2 * DL);
-        VectorMask<Float> tail = FH.indexInRange(full, c);
         for (int b0 = r0; b0 < r1; b0 += ROW_BLOCK) {
             int b1 = Math.min(r1, b0 + ROW_BLOCK);
             for (int j = 0; j < grouped; j += 2 * DL) {
@@ -448,38 +435,37 @@ public final class BatchNorm {
                 DoubleVector.fromArray(D, acc, s3 + j).add(x0).intoArray(acc, s3 + j);
                 DoubleVector.fromArray(D, acc, s3 + j + DL).add(x1).intoArray(acc, s3 + j + DL);
             }
-            for (int j = grouped; j < c; j += DL) {
-                // the last chunk may be partial: masked lanes give dy = x = 0 and m = 0, so they add nothing
-                if (j < full) {
-                    sumGradChunk(xd, xo + j, xld, dyd, dyo + j, dyld, b0, b1, acc, j, s1, s2, s3, mo, null);
-                } else {
-                    sumGradChunk(xd, xo + j, xld, dyd, dyo + j, dyld, b0, b1, acc, j, s1, s2, s3, mo, tail);
+            for (int j = grouped; j < full; j += DL) {
+                sumGradChunk(xd, xo + j, xld, dyd, dyo + j, dyld, b0, b1, acc, j, s1, s2, s3, mo);
+            }
+            // the last channels one at a time, with the same per-channel operations as a vector lane
+            for (int j = full; j < c; j++) {
+                double m = acc[mo + j], g = 0, pr = 0, sx = 0;
+                for (int r = b0; r < b1; r++) {
+                    double d = dyd[dyo + r * dyld + j];
+                    double xc = xd[xo + r * xld + j] - m;
+                    g += d;
+                    pr = Math.fma(d, xc, pr);
+                    sx += xc;
                 }
+                acc[s1 + j] += g;
+                acc[s2 + j] += pr;
+                acc[s3 + j] += sx;
             }
         }
     }
 
-    /** One double vector of channels at {@code j} over rows [b0, b1) for {@link #sumGrad}; {@code tail} null = full. */
+    /** One double vector of channels at {@code j} over rows [b0, b1) for {@link #sumGrad}. */
     private static void sumGradChunk(float[] xd, int xo, int xld, float[] dyd, int dyo, int dyld, int b0, int b1,
-                                     double[] acc, int j, int s1, int s2, int s3, int mo, VectorMask<Float> tail) {
+                                     double[] acc, int j, int s1, int s2, int s3, int mo) {
         DoubleVector m = DoubleVector.fromArray(D, acc, mo + j);
         DoubleVector g = DoubleVector.zero(D), pr = g, sx = g;
-        if (tail == null) {
-            for (int r = b0; r < b1; r++) {
-                DoubleVector d = toDouble(FloatVector.fromArray(FH, dyd, dyo + r * dyld));
-                DoubleVector xc = toDouble(FloatVector.fromArray(FH, xd, xo + r * xld)).sub(m);
-                g = g.add(d);
-                pr = d.fma(xc, pr);
-                sx = sx.add(xc);
-            }
-        } else {
-            for (int r = b0; r < b1; r++) {
-                DoubleVector d = toDouble(FloatVector.fromArray(FH, dyd, dyo + r * dyld, tail));
-                DoubleVector xc = toDouble(FloatVector.fromArray(FH, xd, xo + r * xld, tail)).sub(m);
-                g = g.add(d);
-                pr = d.fma(xc, pr);
-                sx = sx.add(xc);
-            }
+        for (int r = b0; r < b1; r++) {
+            DoubleVector d = toDouble(FloatVector.fromArray(FH, dyd, dyo + r * dyld));
+            DoubleVector xc = toDouble(FloatVector.fromArray(FH, xd, xo + r * xld)).sub(m);
+            g = g.add(d);
+            pr = d.fma(xc, pr);
+            sx = sx.add(xc);
         }
         DoubleVector.fromArray(D, acc, s1 + j).add(g).intoArray(acc, s1 + j);
         DoubleVector.fromArray(D, acc, s2 + j).add(pr).intoArray(acc, s2 + j);

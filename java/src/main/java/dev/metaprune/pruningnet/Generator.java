@@ -8,6 +8,8 @@ import dev.metaprune.tensor.Tensor;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorShuffle;
 
 /**
  * One PruningNet weight generator: {@code FC(enc -> hidden) -> ReLU -> FC(hidden -> outMax * inMax * kh * kw)},
@@ -28,7 +30,15 @@ import jdk.incubator.vector.FloatVector;
  *   <li><b>Untouched rows are updated lazily and exactly.</b> In PyTorch a row outside the crop
  *       has zero gradient but still moves (momentum, weight decay). {@link LazySgd} keeps the
  *       product of the per-step 2x2 update matrices; a block of rows catches up the steps it
- *       missed when it is next read, or at {@link #flush()} (checkpoints).</li>
+ *       missed when it is next read, or at {@link #flush()} (checkpoints). The catch-up is fused
+ *       into the forward pass, a cache-sized chunk of blocks at a time (caught up, then read from
+ *       cache for the generation), and its bookkeeping is O(1) per run of blocks (array counters
+ *       per live step, no per-block map updates).</li>
+ *   <li><b>No horizontal sum per row.</b> The forward pass computes {@code L} rows at a time (one
+ *       vector of partial products per row), then reduces the {@code L} vectors to one vector of
+ *       {@code L} row sums with a transposing butterfly (blend + lane swap + add per pair, log2 L
+ *       stages). Rows outside whole groups use the same pairwise order in scalar code, so a
+ *       row's value does not depend on its group, the crop or the thread count.</li>
  * </ul>
  * The SGD rule is PyTorch's (dampening 0): {@code g = grad + wd p; buf = m buf + g;
  * p -= lr (nesterov ? g + m buf : buf)}, applied to every parameter (the official code puts the
@@ -56,8 +66,8 @@ public final class Generator {
 
     /** Per (o, i) block of kk rows: the step after which its rows were last written. */
     private final int[] last;
-    private final LazySgd lazyW;
-    private final LazySgd lazyB;
+    /** The pending products of the lazy update (weights and biases share them: same rule, same steps). */
+    private final LazySgd lazy;
     private final float momentum;
     private final float weightDecay;
     private final boolean nesterov;
@@ -69,8 +79,8 @@ public final class Generator {
     private int co;
     private int ci;
     private boolean forwardDone;
-    private final float[][] dhParts;
-    private final float[][] laneParts;
+    /** Per-part scratch of the parallel loops, grown with the thread count. */
+    private Part[] partScratch = new Part[0];
 
     /**
      * @param encDim      length of the encoding (the layer's scales)
@@ -115,13 +125,10 @@ public final class Generator {
         mb2 = new float[rows];
         last = new int[outMax * inMax];
         Arrays.fill(last, -1);
-        lazyW = new LazySgd(momentum, weightDecay, nesterov, last.length);
-        lazyB = new LazySgd(momentum, weightDecay, nesterov, last.length);
+        lazy = new LazySgd(momentum, weightDecay, nesterov, last.length);
         enc = new float[encDim];
         pre = new float[hidden];
         h = new float[hidden];
-        dhParts = new float[Math.max(1, Parallel.threadCount())][hidden];
-        laneParts = new float[dhParts.length][dev.metaprune.kernels.Vec.L];
     }
 
     /** PyTorch's default {@code nn.Linear} initialisation (uniform +-1/sqrt(fan_in)), seeded. */
@@ -168,12 +175,85 @@ public final class Generator {
 
     /** The training step in flight (number of completed {@link #backwardAndStep} calls). */
     public int step() {
-        return lazyW.step();
+        return lazy.step();
+    }
+
+
+    /** Blocks caught up and generated per chunk in the forward pass (their rows stay in cache between the two). */
+    private static final int CHUNK_BLOCKS = 64;
+    /** Butterfly stages: stage s pairs lanes {@code i} and {@code i ^ (L >> (s + 1))}. */
+    private static final int STAGES = Integer.numberOfTrailingZeros(L);
+    /** Per stage: the lanes {@code i} with bit {@code L >> (s + 1)} set. */
+    private static final VectorMask<Float>[] HIGH;
+    /** Per stage: the permutation {@code i -> i ^ (L >> (s + 1))}. */
+    private static final VectorShuffle<Float>[] SWAP;
+    /** Bit reversal of a lane index: the row whose sum the butterfly leaves in lane {@code i}. */
+    private static final int[] REV = new int[L];
+
+    static {
+        if (Integer.bitCount(L) != 1) {
+            throw new AssertionError("vector lane count " + L + " is not a power of two");
+        }
+        @SuppressWarnings("unchecked")
+        VectorMask<Float>[] high = new VectorMask[STAGES];
+        @SuppressWarnings("unchecked")
+        VectorShuffle<Float>[] swap = new VectorShuffle[STAGES];
+        for (int s = 0; s < STAGES; s++) {
+            int w = L >> (s + 1);
+            boolean[] bits = new boolean[L];
+            int[] idx = new int[L];
+            for (int i = 0; i < L; i++) {
+                bits[i] = (i & w) != 0;
+                idx[i] = i ^ w;
+            }
+            high[s] = VectorMask.fromArray(F, bits, 0);
+            swap[s] = VectorShuffle.fromArray(F, idx, 0);
+        }
+        HIGH = high;
+        SWAP = swap;
+        for (int i = 0; i < L; i++) {
+            REV[i] = Integer.reverse(i) >>> (32 - STAGES) & (L - 1);
+        }
+    }
+
+    /** Scratch of one part of a parallel loop. */
+    private static final class Part {
+        final float[] acc;
+        final float[] lanes = new float[L];
+        final float[] dh;
+        int[] tally = new int[16];
+
+        Part(int hidden) {
+            acc = new float[L * L];
+            dh = new float[hidden];
+        }
+
+        /** Zeroed per-slot counters for {@code slots} live steps. */
+        int[] tally(int slots) {
+            if (tally.length < slots) {
+                tally = new int[Math.max(slots, tally.length * 2)];
+            } else {
+                Arrays.fill(tally, 0, slots, 0);
+            }
+            return tally;
+        }
+    }
+
+    private Part[] scratch(int parts) {
+        if (partScratch.length < parts) {
+            Part[] p = Arrays.copyOf(partScratch, parts);
+            for (int i = partScratch.length; i < parts; i++) {
+                p[i] = new Part(hidden);
+            }
+            partScratch = p;
+        }
+        return partScratch;
     }
 
     /**
      * Generates the crop {@code out[:co, :ci, :, :]} of the {@code [outMax, inMax, kh, kw]} weight
-     * for this encoding. Elements outside the crop are not written.
+     * for this encoding. Elements outside the crop are not written. Rows of the crop that missed
+     * steps are brought up to date first (exactly; see {@link LazySgd}).
      */
     public void forward(float[] encoding, int co, int ci, Tensor out) {
         if (encoding.length != encDim) {
@@ -196,21 +276,54 @@ public final class Generator {
         }
         this.co = co;
         this.ci = ci;
-        catchUp(co, ci);
+        int current = lazy.step() - 1;
+        int currentSlot = lazy.ensure(current);
+        int slots = lazy.slots();
         float[] o = out.data();
         int base = out.offset();
         int parts = parts(co, ci);
+        Part[] ps = scratch(parts);
+        for (int p = 0; p < parts; p++) {
+            ps[p].tally(slots);
+        }
         Parallel.get().run(parts, (p, n) -> {
-            float[] lanes = laneParts[p];
+            Part s = ps[p];
             int o0 = Parallel.split(co, n, p), o1 = Parallel.split(co, n, p + 1);
-            for (int oc = o0; oc < o1; oc++) {
-                int r0 = oc * inMax * kk, r1 = r0 + ci * kk;
-                for (int r = r0; r < r1; r++) {
-                    o[base + r] = dotH(r, lanes) + b2[r];
+            if (ci == inMax) {
+                generate(o0 * inMax, o1 * inMax, current, o, base, s);
+            } else {
+                for (int oc = o0; oc < o1; oc++) {
+                    generate(oc * inMax, oc * inMax + ci, current, o, base, s);
                 }
             }
         });
+        mergeTallies(ps, parts, slots, currentSlot);
         forwardDone = true;
+    }
+
+    /** Blocks that the parts caught up leave their slots for the current one. */
+    private void mergeTallies(Part[] ps, int parts, int slots, int currentSlot) {
+        long total = 0;
+        for (int slot = 0; slot < slots; slot++) {
+            long t = 0;
+            for (int p = 0; p < parts; p++) {
+                t += ps[p].tally[slot];
+            }
+            if (t > 0) {
+                lazy.release(slot, t);
+                total += t;
+            }
+        }
+        lazy.acquire(currentSlot, total);
+    }
+
+    /** Catches up and generates the contiguous blocks {@code [b0, b1)}, a chunk at a time. */
+    private void generate(int b0, int b1, int current, float[] o, int base, Part s) {
+        for (int c0 = b0; c0 < b1; c0 += CHUNK_BLOCKS) {
+            int c1 = Math.min(b1, c0 + CHUNK_BLOCKS);
+            catchUp(c0, c1, current, s.tally);
+            dotRows(c0 * kk, c1 * kk, o, base, s, h);
+        }
     }
 
     private int parts(int co, int ci) {
@@ -226,81 +339,110 @@ public final class Generator {
         }
     }
 
-    private float dotH(int r, float[] lanes) {
-        int off = r * hidden;
-        int j = 0;
-        FloatVector acc = FloatVector.zero(F);
-        for (; j <= hidden - L; j += L) {
-            acc = FloatVector.fromArray(F, w2, off + j).fma(FloatVector.fromArray(F, h, j), acc);
+    /** {@code o[base + r] = W2[r] . h + b2[r]} for rows {@code [r0, r1)}: butterfly groups of L rows, then single rows. */
+    private void dotRows(int r0, int r1, float[] o, int base, Part s, float[] h) {
+        int r = r0;
+        int hd = hidden;
+        if (hd % L == 0) {
+            float[] acc = s.acc;
+            for (; r <= r1 - L; r += L) {
+                for (int i = 0; i < L; i++) {
+                    int off = (r + i) * hd;
+                    FloatVector a = FloatVector.fromArray(F, w2, off).mul(FloatVector.fromArray(F, h, 0));
+                    for (int j = L; j < hd; j += L) {
+                        a = FloatVector.fromArray(F, w2, off + j).fma(FloatVector.fromArray(F, h, j), a);
+                    }
+                    a.intoArray(acc, REV[i] * L);
+                }
+                for (int st = 0, pairs = L >> 1; st < STAGES; st++, pairs >>= 1) {
+                    VectorMask<Float> high = HIGH[st];
+                    VectorShuffle<Float> swap = SWAP[st];
+                    for (int q = 0; q < pairs; q++) {
+                        FloatVector a = FloatVector.fromArray(F, acc, 2 * q * L);
+                        FloatVector b = FloatVector.fromArray(F, acc, (2 * q + 1) * L);
+                        a.blend(b, high).add(b.blend(a, high).rearrange(swap)).intoArray(acc, q * L);
+                    }
+                }
+                FloatVector.fromArray(F, acc, 0).add(FloatVector.fromArray(F, b2, r)).intoArray(o, base + r);
+            }
         }
-        float s = dev.metaprune.kernels.Vec.sumLanes(acc, lanes);
-        for (; j < hidden; j++) {
+        for (; r < r1; r++) {
+            o[base + r] = dotRow(r, s.lanes, h) + b2[r];
+        }
+    }
+
+    /**
+     * One row's dot product: the whole vectors of h reduced in the butterfly's pairwise order
+     * (bit-identical to the row's lane in a group), then the columns past them in order.
+     */
+    private float dotRow(int r, float[] t, float[] h) {
+        int off = r * hidden;
+        int hv = hidden - hidden % L;
+        float s = 0f;
+        if (hv > 0) {
+            FloatVector a = FloatVector.fromArray(F, w2, off).mul(FloatVector.fromArray(F, h, 0));
+            for (int j = L; j < hv; j += L) {
+                a = FloatVector.fromArray(F, w2, off + j).fma(FloatVector.fromArray(F, h, j), a);
+            }
+            a.intoArray(t, 0);
+            for (int w = L >> 1; w >= 1; w >>= 1) {
+                for (int l = 0; l < w; l++) {
+                    t[l] = t[l] + t[l + w];
+                }
+            }
+            s = t[0];
+        }
+        for (int j = hv; j < hidden; j++) {
             s += w2[off + j] * h[j];
         }
         return s;
     }
 
-    /** Brings the blocks of the crop up to date (the steps they missed). */
-    private void catchUp(int co, int ci) {
-        int now = lazyW.step() - 1;
-        boolean any = false;
-        for (int oc = 0; oc < co && !any; oc++) {
-            for (int ic = 0; ic < ci; ic++) {
-                if (last[oc * inMax + ic] != now) {
-                    any = true;
-                    break;
-                }
+    /**
+     * Brings the blocks {@code [b0, b1)} up to date (to just after step {@code current}), a run of
+     * blocks with the same last-written step at a time; counts the blocks moved per slot.
+     */
+    private void catchUp(int b0, int b1, int current, int[] tally) {
+        int b = b0;
+        while (b < b1) {
+            int s = last[b];
+            if (s == current) {
+                b++;
+                continue;
             }
-        }
-        if (!any) {
-            return;
-        }
-        Parallel.get().run(parts(co, ci), (p, n) -> {
-            int o0 = Parallel.split(co, n, p), o1 = Parallel.split(co, n, p + 1);
-            for (int oc = o0; oc < o1; oc++) {
-                for (int ic = 0; ic < ci; ic++) {
-                    int s = last[oc * inMax + ic];
-                    if (s != now) {
-                        applyBlock(oc * inMax + ic, lazyW.catchUp(s), lazyB.catchUp(s));
-                    }
-                }
+            int e = b + 1;
+            while (e < b1 && last[e] == s) {
+                e++;
             }
-        });
-        for (int oc = 0; oc < co; oc++) {
-            for (int ic = 0; ic < ci; ic++) {
-                int b = oc * inMax + ic;
-                if (last[b] != now) {
-                    lazyW.moved(last[b], now, 1);
-                    lazyB.moved(last[b], now, 1);
-                    last[b] = now;
-                }
-            }
+            int slot = lazy.slotOf(s);
+            applyProduct(slot, b * kk, e * kk);
+            tally[slot] += e - b;
+            Arrays.fill(last, b, e, current);
+            b = e;
         }
     }
 
-    private void applyBlock(int block, double[] pw, double[] pb) {
-        int r0 = block * kk;
-        if (pw != null) {
-            float a = (float) pw[0], b = (float) pw[1], c = (float) pw[2], d = (float) pw[3];
-            int from = r0 * hidden, to = (r0 + kk) * hidden;
-            int i = from;
-            for (; i <= to - L; i += L) {
-                FloatVector w = FloatVector.fromArray(F, w2, i), m = FloatVector.fromArray(F, mw2, i);
-                w.mul(a).add(m.mul(b)).intoArray(w2, i);
-                w.mul(c).add(m.mul(d)).intoArray(mw2, i);
-            }
-            for (; i < to; i++) {
-                float w = w2[i], m = mw2[i];
-                w2[i] = a * w + b * m;
-                mw2[i] = c * w + d * m;
-            }
+    /** {@code (w, buf) <- P (w, buf)} for rows {@code [r0, r1)} of W2 and b2, P the slot's product. */
+    private void applyProduct(int slot, int r0, int r1) {
+        double pa = lazy.product(slot, 0), pb = lazy.product(slot, 1);
+        double pc = lazy.product(slot, 2), pd = lazy.product(slot, 3);
+        float a = (float) pa, b = (float) pb, c = (float) pc, d = (float) pd;
+        int from = r0 * hidden, to = r1 * hidden;
+        int i = from;
+        for (; i <= to - L; i += L) {
+            FloatVector w = FloatVector.fromArray(F, w2, i), m = FloatVector.fromArray(F, mw2, i);
+            w.mul(a).add(m.mul(b)).intoArray(w2, i);
+            w.mul(c).add(m.mul(d)).intoArray(mw2, i);
         }
-        if (pb != null) {
-            for (int r = r0; r < r0 + kk; r++) {
-                double w = b2[r], m = mb2[r];
-                b2[r] = (float) (pb[0] * w + pb[1] * m);
-                mb2[r] = (float) (pb[2] * w + pb[3] * m);
-            }
+        for (; i < to; i++) {
+            float w = w2[i], m = mw2[i];
+            w2[i] = a * w + b * m;
+            mw2[i] = c * w + d * m;
+        }
+        for (int r = r0; r < r1; r++) {
+            double w = b2[r], m = mb2[r];
+            b2[r] = (float) (pa * w + pb * m);
+            mb2[r] = (float) (pc * w + pd * m);
         }
     }
 
@@ -319,13 +461,15 @@ public final class Generator {
         float[] g = dOut.data();
         int base = dOut.offset();
         int parts = parts(co, ci);
+        Part[] ps = scratch(parts);
         for (int p = 0; p < parts; p++) {
-            Arrays.fill(dhParts[p], 0f);
+            Arrays.fill(ps[p].dh, 0f);
         }
         float m = momentum, wd = weightDecay;
         boolean nest = nesterov;
+        int now = lazy.step();
         Parallel.get().run(parts, (p, n) -> {
-            float[] dh = dhParts[p];
+            float[] dh = ps[p].dh;
             int o0 = Parallel.split(co, n, p), o1 = Parallel.split(co, n, p + 1);
             for (int oc = o0; oc < o1; oc++) {
                 int r0 = oc * inMax * kk, r1 = r0 + ci * kk;
@@ -337,22 +481,16 @@ public final class Generator {
                     mb2[r] = buf;
                     b2[r] -= lr * (nest ? gb + m * buf : buf);
                 }
+                // the forward pass caught every block of the crop up to step now - 1
+                Arrays.fill(last, oc * inMax, oc * inMax + ci, now);
             }
         });
-        int now = lazyW.step();
-        for (int oc = 0; oc < co; oc++) {
-            for (int ic = 0; ic < ci; ic++) {
-                int b = oc * inMax + ic;
-                lazyW.moved(last[b], now, 1);
-                lazyB.moved(last[b], now, 1);
-                last[b] = now;
-            }
-        }
+        lazy.moved(now - 1, now, (long) co * ci);
         // first FC: dense
         for (int j = 0; j < hidden; j++) {
             float dh = 0f;
             for (int p = 0; p < parts; p++) {
-                dh += dhParts[p][j];
+                dh += ps[p].dh[j];
             }
             float dpre = pre[j] > 0f ? dh : 0f;
             for (int e = 0; e < encDim; e++) {
@@ -367,8 +505,7 @@ public final class Generator {
             mb1[j] = buf;
             b1[j] -= lr * (nest ? gb + m * buf : buf);
         }
-        lazyW.endStep(lr);
-        lazyB.endStep(lr);
+        lazy.endStep(lr);
     }
 
     /** One row of W2: dh += g W2[r] (old weights), then the SGD update with gradient g h + wd W2[r]. */
@@ -412,7 +549,7 @@ public final class Generator {
                     + outMax + ", " + inMax + "]");
         }
         checkOut(out);
-        int now = lazyW.step() - 1;
+        int now = lazy.step() - 1;
         for (int b : last) {
             if (b != now) {
                 throw new IllegalStateException("generator rows are not up to date (lazy momentum pending): flush() "
@@ -427,38 +564,30 @@ public final class Generator {
             }
             hv[j] = Math.max(s, 0f);
         }
-        float[] lanes = new float[dev.metaprune.kernels.Vec.L];
+        Part part = new Part(hidden);
         float[] o = out.data();
         int base = out.offset();
         for (int oc = 0; oc < co; oc++) {
-            int r0 = oc * inMax * kk, r1 = r0 + ci * kk;
-            for (int r = r0; r < r1; r++) {
-                int off = r * hidden;
-                int j = 0;
-                FloatVector acc = FloatVector.zero(F);
-                for (; j <= hidden - L; j += L) {
-                    acc = FloatVector.fromArray(F, w2, off + j).fma(FloatVector.fromArray(F, hv, j), acc);
-                }
-                float sum = dev.metaprune.kernels.Vec.sumLanes(acc, lanes);
-                for (; j < hidden; j++) {
-                    sum += w2[off + j] * hv[j];
-                }
-                o[base + r] = sum + b2[r];
-            }
+            int r0 = oc * inMax * kk;
+            dotRows(r0, r0 + ci * kk, o, base, part, hv);
         }
     }
 
     /** Brings every row up to date (before a checkpoint is written or weights are exported). */
     public void flush() {
-        int now = lazyW.step() - 1;
-        for (int b = 0; b < last.length; b++) {
-            if (last[b] != now) {
-                applyBlock(b, lazyW.catchUp(last[b]), lazyB.catchUp(last[b]));
-                lazyW.moved(last[b], now, 1);
-                lazyB.moved(last[b], now, 1);
-                last[b] = now;
-            }
+        int current = lazy.step() - 1;
+        int currentSlot = lazy.ensure(current);
+        int slots = lazy.slots();
+        int blocks = last.length;
+        long work = (long) rows * hidden;
+        int parts = work < 65_536 ? 1 : Math.min(Parallel.threadCount(), blocks);
+        Part[] ps = scratch(parts);
+        for (int p = 0; p < parts; p++) {
+            ps[p].tally(slots);
         }
+        Parallel.get().run(parts, (p, n) ->
+                catchUp(Parallel.split(blocks, n, p), Parallel.split(blocks, n, p + 1), current, ps[p].tally));
+        mergeTallies(ps, parts, slots, currentSlot);
     }
 
     /** Parameter and momentum arrays by name (after {@link #flush()}), for checkpoints. */
@@ -479,8 +608,7 @@ public final class Generator {
     /** Restores the step counter after the arrays of {@link #state()} were overwritten from a checkpoint. */
     public void restoredAt(int step) {
         Arrays.fill(last, step - 1);
-        lazyW.resetAt(step, last.length);
-        lazyB.resetAt(step, last.length);
+        lazy.resetAt(step, last.length);
         forwardDone = false;
     }
 }

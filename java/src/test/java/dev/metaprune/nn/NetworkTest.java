@@ -125,6 +125,85 @@ class NetworkTest {
         }
     }
 
+    /** Fills an executor's slots from a reference file (fresh running statistics: mean 0, variance 1). */
+    static void fill(Network net, SafeTensors.File f) {
+        Network.Params p = net.params();
+        List<Op> ops = net.architecture().ops();
+        for (int i = 0; i < ops.size(); i++) {
+            switch (ops.get(i)) {
+                case Op.Conv c -> p.weight[i] = f.get(c.name() + ".weight");
+                case Op.BatchNorm b -> {
+                    p.gamma[i] = f.get(b.name() + ".gamma");
+                    p.beta[i] = f.get(b.name() + ".beta");
+                    p.runMean[i] = Tensor.zeros(p.gamma[i].shape());
+                    p.runVar[i] = Tensor.zeros(p.gamma[i].shape()).fill(1f);
+                }
+                case Op.Linear l -> {
+                    p.weight[i] = f.get(l.name() + ".weight");
+                    p.bias[i] = f.get(l.name() + ".bias");
+                }
+                default -> {
+                }
+            }
+        }
+    }
+
+    /**
+     * The inference executor (buffers reused by liveness, ops in place) gives bit for bit the
+     * training executor's logits and running statistics, in every BatchNorm mode, holds fewer
+     * bytes, and refuses a backward pass.
+     */
+    @ParameterizedTest
+    @MethodSource("cases")
+    void inferenceExecutorGivesTheTrainingExecutorsLogits(Path file) throws IOException {
+        SafeTensors.File f = SafeTensors.read(file);
+        Tensor x = f.get("x");
+        Architecture a = Architectures.get(f.meta("arch"), x.dim(3), x.dim(1), f.get("logits").dim(1));
+        Widths w = Gene.parse(a.geneSpace(), f.meta("gene")).widthsIn(a);
+        Network train = new Network(a, x.dim(0));
+        Network infer = new Network(a, x.dim(0), Network.Mode.INFERENCE);
+        assertEquals(Network.Mode.INFERENCE, infer.mode());
+        fill(train, f);
+        fill(infer, f);
+        String n = file.getFileName().toString();
+        for (Network.BnMode mode : new Network.BnMode[] {Network.BnMode.RECALIBRATE, Network.BnMode.RECALIBRATE,
+                Network.BnMode.EVAL, Network.BnMode.TRAIN, Network.BnMode.EVAL}) {
+            float[] want = train.forward(x, w, mode).toArray();
+            float[] got = infer.forward(x, w, mode).toArray();
+            org.junit.jupiter.api.Assertions.assertArrayEquals(want, got, n + " logits, " + mode);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(want,
+                    infer.activation(a.output().id(), x.dim(0)).toArray(), n + " output activation");
+        }
+        for (int i = 0; i < a.ops().size(); i++) {
+            if (a.ops().get(i) instanceof Op.BatchNorm b) {
+                org.junit.jupiter.api.Assertions.assertArrayEquals(train.params().runVar[i].toArray(),
+                        infer.params().runVar[i].toArray(), n + " " + b.name() + " running variance");
+            }
+        }
+        assertTrue(infer.bufferBytes() < train.bufferBytes() / 2, n + ": inference " + infer.bufferBytes()
+                + " B, training " + train.bufferBytes() + " B");
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> infer.backward(x, f.ints("labels"), 0.1f));
+        assertTrue(e.getMessage().contains("INFERENCE"), e.getMessage());
+    }
+
+    /** Liveness planning holds far less than an activation and a gradient per value. */
+    @Test
+    void plannedBuffersAreSmallerThanOnePerValue() {
+        Architecture a = Architectures.get("mobilenetv2-cifar", 1, 28, 10);
+        int batch = 8;
+        long naive = 0;
+        for (dev.metaprune.nn.arch.Value v : a.values()) {
+            if (v.id() != 0) {
+                naive += 2L * 4 * batch * v.height() * v.width() * v.channels().base();
+            }
+        }
+        long train = new Network(a, batch).bufferBytes();
+        long infer = new Network(a, batch, Network.Mode.INFERENCE).bufferBytes();
+        assertTrue(train < 0.7 * naive, "training plan " + train + " B vs " + naive + " B unplanned");
+        assertTrue(infer < 0.1 * naive, "inference plan " + infer + " B vs " + naive + " B unplanned");
+    }
+
     @Test
     void rejectsInputsOfTheWrongShapeAndUnfilledSlots() {
         Architecture a = Architectures.get("mobilenetv1-cifar");

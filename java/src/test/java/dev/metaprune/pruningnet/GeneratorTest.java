@@ -117,7 +117,8 @@ class GeneratorTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"3,32,12,9,1,false,0.01", "3,64,10,7,9,true,0.001", "1,32,8,1,9,false,0.0", "2,5,6,5,1,false,0.05"})
+    @CsvSource({"3,32,12,9,1,false,0.01", "3,64,10,7,9,true,0.001", "1,32,8,1,9,false,0.0", "2,5,6,5,1,false,0.05",
+            "2,32,40,70,1,true,0.001", "3,64,24,20,9,false,0.01", "1,32,150,1,9,false,0.02", "2,20,30,90,1,false,0.01"})
     void lazyFusedStepsEqualDenseSgd(int enc, int hid, int outMax, int inMax, int kk, boolean nest, float wd) {
         int kh = kk == 9 ? 3 : 1;
         Generator gen = new Generator(enc, hid, outMax, inMax, kh, kh, 0.9f, wd, nest).initDefault(7);
@@ -125,8 +126,13 @@ class GeneratorTest {
         SplittableRandom r = new SplittableRandom(11);
         Tensor out = Tensor.zeros(outMax, inMax, kh, kh), dOut = Tensor.zeros(outMax, inMax, kh, kh);
         int rows = outMax * inMax * kk;
-        for (int step = 0; step < 25; step++) {
+        int steps = 40;
+        for (int step = 0; step < steps; step++) {
             int co = 1 + r.nextInt(outMax), ci = 1 + r.nextInt(inMax);
+            if (step % 9 == 4) {
+                co = 1; // leaves most blocks stale for many steps
+                ci = 1;
+            }
             if (step % 7 == 6) {
                 co = outMax;
                 ci = inMax;
@@ -162,6 +168,10 @@ class GeneratorTest {
             if (step % 5 == 2) {
                 gen.forward(e, 1 + r.nextInt(outMax), 1 + r.nextInt(inMax), out);
             }
+            // nor a checkpoint (every block flushed) in the middle of the run
+            if (step == 17) {
+                gen.flush();
+            }
         }
         var st = gen.state(); // flushes every row
         assertClose("fc1.weight", ref.w1, st.get("fc1.weight"), 1e-4);
@@ -170,7 +180,78 @@ class GeneratorTest {
         assertClose("fc2.bias", ref.b2, st.get("fc2.bias"), 1e-4);
         assertClose("fc2.weight.momentum", ref.mw2, st.get("fc2.weight.momentum"), 1e-4);
         assertClose("fc2.bias.momentum", ref.mb2, st.get("fc2.bias.momentum"), 1e-4);
-        assertEquals(25, gen.step());
+        assertEquals(steps, gen.step());
+    }
+
+    /**
+     * A generator rebuilt from another's flushed state (a checkpoint) continues bit for bit, and a
+     * row's generated value does not depend on the crop around it (which decides whether it is
+     * summed in a vector group or alone) nor on the thread count.
+     */
+    @Test
+    void resumesBitExactlyAndRowsDoNotDependOnCropOrThreads() {
+        int enc = 2, hid = 32, outMax = 60, inMax = 50, kk = 1;
+        int threads = dev.metaprune.kernels.Parallel.threadCount();
+        try {
+            Generator a = new Generator(enc, hid, outMax, inMax, 1, 1, 0.9f, 1e-3f, false).initDefault(3);
+            SplittableRandom r = new SplittableRandom(4);
+            Tensor out = Tensor.zeros(outMax, inMax, 1, 1), dOut = Tensor.zeros(outMax, inMax, 1, 1);
+            float[] e = {0.5f, 0.25f};
+            for (int step = 0; step < 6; step++) {
+                trainStep(a, e, 1 + r.nextInt(outMax), 1 + r.nextInt(inMax), out, dOut, r);
+            }
+            Generator b = new Generator(enc, hid, outMax, inMax, 1, 1, 0.9f, 1e-3f, false);
+            var sa = a.state();
+            var sb = b.state();
+            for (var en : sa.entrySet()) {
+                System.arraycopy(en.getValue(), 0, sb.get(en.getKey()), 0, en.getValue().length);
+            }
+            b.restoredAt(a.step());
+            SplittableRandom ra = new SplittableRandom(9), rb = new SplittableRandom(9);
+            for (int step = 0; step < 6; step++) {
+                int co = 1 + ra.nextInt(outMax), ci = 1 + ra.nextInt(inMax);
+                rb.nextInt(outMax);
+                rb.nextInt(inMax);
+                trainStep(a, e, co, ci, out, dOut, ra);
+                trainStep(b, e, co, ci, out, dOut, rb);
+            }
+            var fa = a.state();
+            var fb = b.state();
+            for (var en : fa.entrySet()) {
+                org.junit.jupiter.api.Assertions.assertArrayEquals(en.getValue(), fb.get(en.getKey()), en.getKey());
+            }
+            // the same weights generated under different crops and thread counts: identical bits
+            float[] full = new float[outMax * inMax * kk];
+            a.forward(e, outMax, inMax, out);
+            System.arraycopy(out.data(), 0, full, 0, full.length);
+            for (int t : new int[] {1, 3}) {
+                dev.metaprune.kernels.Parallel.setThreads(t);
+                for (int ci : new int[] {inMax, inMax - 1, 17, 5}) {
+                    Tensor o2 = Tensor.zeros(outMax, inMax, 1, 1);
+                    a.forward(e, outMax, ci, o2);
+                    for (int oc = 0; oc < outMax; oc++) {
+                        for (int i = 0; i < ci * kk; i++) {
+                            int row = oc * inMax * kk + i;
+                            assertEquals(full[row], o2.data()[row], 0f, "threads " + t + " crop ci " + ci + " row " + row);
+                        }
+                    }
+                }
+            }
+        } finally {
+            dev.metaprune.kernels.Parallel.setThreads(threads);
+        }
+    }
+
+    private static void trainStep(Generator g, float[] e, int co, int ci, Tensor out, Tensor dOut, SplittableRandom r) {
+        g.forward(e, co, ci, out);
+        java.util.Arrays.fill(dOut.data(), 0f);
+        int kk = g.kernelArea();
+        for (int o = 0; o < co; o++) {
+            for (int i = 0; i < ci * kk; i++) {
+                dOut.data()[(o * g.inMax()) * kk + i] = (float) (r.nextDouble() * 2 - 1);
+            }
+        }
+        g.backwardAndStep(dOut, 0.05f);
     }
 
     /** With momentum 0, no decay and lr 1, a step subtracts exactly the gradient: check it by finite differences. */
