@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** The {@code metaprune} command line. */
 @Command(name = "metaprune", mixinStandardHelpOptions = true, versionProvider = VersionInfo.class,
         description = "MetaPruning for the JVM: train a PruningNet, search pruned widths, retrain, benchmark.",
-        subcommands = {InfoCommand.class, TrainCommand.class, FlopsCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {InfoCommand.class, TrainCommand.class, FlopsCommand.class, ProfileCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

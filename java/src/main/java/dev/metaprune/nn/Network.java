@@ -79,13 +79,23 @@ public final class Network {
     private final float[][] saveInvStd;
     private final int[][] argmax;
     private final boolean[] gradWritten;
+    private final boolean withGradients;
+    private final boolean[] flat; // values shaped [n, c]: outputs of global pooling and of the classifier
 
     private Widths widths;
     private boolean forwardTrained;
     private int recalBatches;
 
-    /** An executor for batches of up to {@code batch} images. */
+    /** An executor for batches of up to {@code batch} images, forward and backward. */
     public Network(Architecture arch, int batch) {
+        this(arch, batch, true);
+    }
+
+    /**
+     * An executor for batches of up to {@code batch} images; {@code withGradients == false} gives an inference-only
+     * executor (no gradient buffers: half the memory; {@link #backward} then fails), as latency measurement uses.
+     */
+    public Network(Architecture arch, int batch, boolean withGradients) {
         if (batch <= 0) {
             throw new IllegalArgumentException("batch size must be positive, got " + batch);
         }
@@ -107,10 +117,13 @@ public final class Network {
             maxValue = Math.max(maxValue, n);
             if (v.id() != 0) {
                 act[v.id()] = new float[(int) n];
-                grad[v.id()] = new float[(int) n];
+                if (withGradients) {
+                    grad[v.id()] = new float[(int) n];
+                }
             }
         }
-        scratch = new float[(int) maxValue];
+        this.withGradients = withGradients;
+        scratch = withGradients ? new float[(int) maxValue] : new float[0];
         saveMean = new float[ops.size()][];
         saveInvStd = new float[ops.size()][];
         argmax = new int[ops.size()][];
@@ -125,10 +138,25 @@ public final class Network {
             }
         }
         gradWritten = new boolean[values.size()];
+        flat = flatValues(arch);
     }
 
     public Architecture architecture() {
         return arch;
+    }
+
+    /**
+     * Which values are {@code [n, c]} rather than NHWC: the outputs of global pooling and of the classifier (a
+     * convolution whose output happens to be 1 x 1, at a tiny input size, stays NHWC).
+     */
+    public static boolean[] flatValues(Architecture arch) {
+        boolean[] f = new boolean[arch.values().size()];
+        for (Op op : arch.ops()) {
+            if (op instanceof Op.GlobalAvgPool || op instanceof Op.Linear) {
+                f[op.output()] = true;
+            }
+        }
+        return f;
     }
 
     /** The weight slots the owner fills. */
@@ -151,7 +179,7 @@ public final class Network {
         }
         Value v = arch.value(id);
         int c = widths.ofValue(id);
-        if (v.height() == 1 && v.width() == 1) {
+        if (flat[id]) {
             return Tensor.view(store[id], 0, c, n, c);
         }
         return Tensor.view(store[id], 0, c, n, v.height(), v.width(), c);
@@ -238,6 +266,9 @@ public final class Network {
      * overwritten with its gradient. Returns the loss.
      */
     public float backward(Tensor x, int[] labels, float smoothing) {
+        if (!withGradients) {
+            throw new IllegalStateException("this executor was built for inference only (no gradient buffers)");
+        }
         if (!forwardTrained) {
             throw new IllegalStateException("backward needs a forward pass in TRAIN or RECALIBRATE mode first");
         }
