@@ -153,6 +153,11 @@ public final class ProfileCommand implements Callable<Integer> {
             + " ${DEFAULT-VALUE}).")
     double maxEntrySeconds;
 
+    @Option(names = "--clock", paramLabel = "C", defaultValue = "wall", description = "wall (elapsed time; default)"
+            + " or cpu (the calling thread's CPU time: the latency on a core of its own, for --threads 1 on a shared"
+            + " machine). Validation uses the table's clock.")
+    String clock;
+
     @Option(names = "--no-progress", description = "No progress bar (one line per layer position instead).")
     boolean noProgress;
 
@@ -183,7 +188,8 @@ public final class ProfileCommand implements Callable<Integer> {
         if (sampled != null && (sampled < 1 || sampled > 30)) {
             throw new IllegalArgumentException("--sampled STEP must be in 1..30, got " + sampled);
         }
-        TimingSettings settings = new TimingSettings(warmupMs, minReps, maxReps, tolerance, maxEntrySeconds);
+        TimingSettings settings = new TimingSettings(warmupMs, minReps, maxReps, tolerance, maxEntrySeconds,
+                TimingSettings.Clock.of(clock.strip().toLowerCase(Locale.ROOT)));
         Validator.GeneDistribution dist = switch (geneDist.strip().toLowerCase(Locale.ROOT)) {
             case "uniform" -> Validator.GeneDistribution.UNIFORM;
             case "mixed" -> Validator.GeneDistribution.MIXED;
@@ -210,6 +216,7 @@ public final class ProfileCommand implements Callable<Integer> {
         if (threads != null) {
             Parallel.setThreads(threads);
         }
+        requireOneThreadForCpuClock(settings.clock());
         LatencyTable t = profile(a, b, settings);
         if (validate != null) {
             validate(t, a, b, settings, dist, out());
@@ -319,25 +326,25 @@ public final class ProfileCommand implements Callable<Integer> {
     }
 
     /**
-     * Runs every position at its narrowest, a middle and its widest widths, a few rounds (at most about 4 s), so that
-     * the JIT has compiled the kernels' paths before the first entry is timed.
+     * JIT warm-up: every position at its widest, a middle and its narrowest widths until its time settles (at most
+     * 1 s each, 60 s in all), so that no entry is timed in the interpreter. Disturbed entries left over are caught by
+     * the profiler's re-timing pass.
      */
     private static void warmUp(Architecture a, int b) {
-        TimingSettings quick = new TimingSettings(0, 2, 2, 1, 1);
-        LayerTimer w = new LayerTimer(a, b, quick);
-        long end = System.nanoTime() + 4_000_000_000L;
-        for (int round = 0; round < 4 && System.nanoTime() < end; round++) {
-            for (LayerPosition p : LayerPositions.of(a)) {
-                List<int[]> pairs = p.allPairs(a.geneSpace().positions());
-                for (int[] pair : List.of(pairs.get(0), pairs.get(pairs.size() / 2), pairs.get(pairs.size() - 1))) {
-                    w.time(p, pair[0], pair[1]);
-                }
-                if (System.nanoTime() > end) {
-                    break;
+        LayerTimer w = new LayerTimer(a, b, TimingSettings.defaults());
+        long end = System.nanoTime() + 60_000_000_000L;
+        long t0 = System.nanoTime();
+        int calls = 0;
+        for (LayerPosition p : LayerPositions.of(a)) {
+            List<int[]> pairs = p.allPairs(a.geneSpace().positions());
+            for (int[] pair : List.of(pairs.get(pairs.size() - 1), pairs.get(pairs.size() / 2), pairs.get(0))) {
+                if (System.nanoTime() < end) {
+                    calls += w.warmUp(p, pair[0], pair[1], 1.0);
                 }
             }
         }
         w.release();
+        System.out.printf(Locale.ROOT, "warm-up: %d calls in %.1f s%n", calls, (System.nanoTime() - t0) * 1e-9);
     }
 
     private Integer withTable(TimingSettings settings, Validator.GeneDistribution dist) throws IOException {
@@ -381,8 +388,17 @@ public final class ProfileCommand implements Callable<Integer> {
                     + Vec.F.vectorBitSize() + "-bit ones (set -XX:MaxVectorSize=" + bits / 8
                     + " through METAPRUNE_JVM_OPTS)");
         }
-        validate(t, a, b, settings, dist, table);
+        TimingSettings.Clock c = TimingSettings.Clock.of(t.clock());
+        requireOneThreadForCpuClock(c);
+        validate(t, a, b, settings.withClock(c), dist, table);
         return 0;
+    }
+
+    private static void requireOneThreadForCpuClock(TimingSettings.Clock c) {
+        if (c == TimingSettings.Clock.THREAD_CPU && Parallel.threadCount() != 1) {
+            throw new IllegalArgumentException("the cpu clock measures the calling thread only: use it with --threads 1"
+                    + " (this run has " + Parallel.threadCount() + " threads)");
+        }
     }
 
     private void validate(LatencyTable t, Architecture a, int b, TimingSettings settings,
@@ -394,7 +410,12 @@ public final class ProfileCommand implements Callable<Integer> {
         NetworkTimer nt = new NetworkTimer(a, b);
         int[] widest = new int[a.geneSpace().length()];
         Arrays.fill(widest, Scales.MAX_INDEX);
-        nt.time(a.widthsForGene(widest), new TimingSettings(200, 2, 3, 1, 5)); // JIT and page warm-up
+        int[] narrowest = new int[a.geneSpace().length()];
+        long w0 = System.nanoTime();
+        int calls = nt.warmUp(a.widthsForGene(widest), 5) + nt.warmUp(a.widthsForGene(narrowest), 5)
+                + nt.warmUp(a.widthsForGene(genes.get(0)), 5);
+        o.printf(Locale.ROOT, "warm-up: %d forward passes in %.1f s; clock: %s%n", calls, (System.nanoTime() - w0) * 1e-9,
+                settings.clock().label());
         o.printf(Locale.ROOT, "%4s %12s %12s %12s %8s%n", "#", "sum (ms)", "measured", "spread", "error");
         int[] k = {0};
         List<Validator.Sample> samples = Validator.measure(t, a, nt, genes, settings, s -> o.printf(Locale.ROOT,

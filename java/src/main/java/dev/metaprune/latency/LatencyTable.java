@@ -296,6 +296,7 @@ public final class LatencyTable {
             sb.append(", driver ").append(driver);
         }
         sb.append(", JDK ").append(text(device, "jdk", "?"));
+        sb.append(", ").append(mode.path("clock").asText("wall")).append(" clock");
         sb.append("; batch ").append(batch).append(", input ").append(input.channels()).append("x")
                 .append(input.size()).append("x").append(input.size());
         return sb.toString();
@@ -337,6 +338,11 @@ public final class LatencyTable {
     /** How it was measured: {@code "sampled_step"} (0: full), timing settings (a copy). */
     public ObjectNode mode() {
         return mode.deepCopy();
+    }
+
+    /** The clock the entries were read from ({@code "wall"} or {@code "thread-cpu"}). */
+    public String clock() {
+        return mode.path("clock").asText("wall");
     }
 
     /** The sampling step of the grid (0 for a full table). */

@@ -52,6 +52,14 @@ public final class LayerTimer implements Profiler.EntryTimer {
         return settings.measure(prepare(p, cin, cout));
     }
 
+    /**
+     * Runs position {@code p} at {@code (cin, cout)} until its time settles (JIT compilation done), at most
+     * {@code maxSeconds}; see {@link TimingSettings#warmUntilSettled}.
+     */
+    public int warmUp(LayerPosition p, int cin, int cout, double maxSeconds) {
+        return TimingSettings.warmUntilSettled(prepare(p, cin, cout), maxSeconds);
+    }
+
     /** Drops the buffers of the position last timed. */
     public void release() {
         current = null;

@@ -29,6 +29,11 @@ public final class NetworkTimer {
         Init.normal(x, 0f, 1f, 7);
     }
 
+    /** Runs forward passes at {@code widths} until their time settles, at most {@code maxSeconds}. */
+    public int warmUp(Widths widths, double maxSeconds) {
+        return TimingSettings.warmUntilSettled(() -> net.forward(x, widths, Network.BnMode.EVAL), maxSeconds);
+    }
+
     /** The median time of one forward pass at {@code widths}. */
     public Measurement time(Widths widths, TimingSettings settings) {
         return settings.measure(() -> net.forward(x, widths, Network.BnMode.EVAL));

@@ -269,6 +269,11 @@ public final class Profiler {
         if (r.batch() != batch) {
             throw new IllegalArgumentException(where + "it was measured at batch " + r.batch() + ", not " + batch);
         }
+        String clock = r.mode().path("clock").asText("wall");
+        if (!clock.equals(settings.clock().label())) {
+            throw new IllegalArgumentException(where + "it was timed on the " + clock + " clock, this run uses "
+                    + settings.clock().label());
+        }
         if (r.sampledStep() != step) {
             throw new IllegalArgumentException(where + "its sampling step is " + r.sampledStep() + " (0 = full), not "
                     + step);
@@ -295,6 +300,7 @@ public final class Profiler {
         m.put("max_reps", settings.maxReps());
         m.put("tolerance", settings.tolerance());
         m.put("max_seconds_per_entry", settings.maxSecondsPerEntry());
+        m.put("clock", settings.clock().label());
         m.put("timed", "forward only (inference, BatchNorm with running statistics); each layer position = its op"
                 + " and the BatchNorm / activation after it, on the kernel interface, preallocated buffers");
         return m;
