@@ -130,6 +130,10 @@ public final class ProfileCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1", description = "Seed of the random genes (default ${DEFAULT-VALUE}).")
     long seed;
 
+    @Option(names = "--rounds", defaultValue = "3", description = "Validation: interleaved measuring rounds over the"
+            + " genes, each gene keeping the median of its rounds (default ${DEFAULT-VALUE}).")
+    int rounds;
+
     @Option(names = "--no-calibrate", description = "With --validate: do not store the fitted overhead in the table.")
     boolean noCalibrate;
 
@@ -337,10 +341,9 @@ public final class ProfileCommand implements Callable<Integer> {
         int calls = 0;
         for (LayerPosition p : LayerPositions.of(a)) {
             List<int[]> pairs = p.allPairs(a.geneSpace().positions());
-            for (int[] pair : List.of(pairs.get(pairs.size() - 1), pairs.get(pairs.size() / 2), pairs.get(0))) {
-                if (System.nanoTime() < end) {
-                    calls += w.warmUp(p, pair[0], pair[1], 1.0);
-                }
+            List<int[]> three = List.of(pairs.get(pairs.size() - 1), pairs.get(pairs.size() / 2), pairs.get(0));
+            for (int k = 0; k < three.size() && System.nanoTime() < end; k++) {
+                calls += w.warmUp(p, three.get(k)[0], three.get(k)[1], 1.0, k == 0 ? 300 : 20);
             }
         }
         w.release();
@@ -406,19 +409,19 @@ public final class ProfileCommand implements Callable<Integer> {
         PrintStream o = System.out;
         List<int[]> genes = Validator.drawGenes(a.geneSpace(), validate, seed, dist);
         o.println("validate: " + genes.size() + " " + dist.name().toLowerCase(Locale.ROOT) + " random genes (seed "
-                + seed + "), " + a.name() + " batch " + b + ", measured end to end on " + t.deviceSummary());
+                + seed + "), " + rounds + " interleaved rounds, " + a.name() + " batch " + b + ", measured end to end on " + t.deviceSummary());
         NetworkTimer nt = new NetworkTimer(a, b);
         int[] widest = new int[a.geneSpace().length()];
         Arrays.fill(widest, Scales.MAX_INDEX);
         int[] narrowest = new int[a.geneSpace().length()];
         long w0 = System.nanoTime();
-        int calls = nt.warmUp(a.widthsForGene(widest), 5) + nt.warmUp(a.widthsForGene(narrowest), 5)
-                + nt.warmUp(a.widthsForGene(genes.get(0)), 5);
+        int calls = nt.warmUp(a.widthsForGene(widest), 30) + nt.warmUp(a.widthsForGene(narrowest), 10)
+                + nt.warmUp(a.widthsForGene(genes.get(0)), 10);
         o.printf(Locale.ROOT, "warm-up: %d forward passes in %.1f s; clock: %s%n", calls, (System.nanoTime() - w0) * 1e-9,
                 settings.clock().label());
         o.printf(Locale.ROOT, "%4s %12s %12s %12s %8s%n", "#", "sum (ms)", "measured", "spread", "error");
         int[] k = {0};
-        List<Validator.Sample> samples = Validator.measure(t, a, nt, genes, settings, s -> o.printf(Locale.ROOT,
+        List<Validator.Sample> samples = Validator.measure(t, a, nt, genes, settings, rounds, s -> o.printf(Locale.ROOT,
                 "%4d %12.3f %12.3f %12.3f %+7.2f%%%n", ++k[0], s.sumMs(), s.measuredMs(), s.spreadMs(),
                 100 * (s.sumMs() - s.measuredMs()) / s.measuredMs()));
         Validator.Fit none = Validator.none(samples), off = Validator.offset(samples), aff = Validator.affine(samples);
@@ -428,6 +431,7 @@ public final class ProfileCommand implements Callable<Integer> {
         Validator.Fit best = Validator.best(samples);
         if (!noCalibrate && writeTo != null) {
             t.setCalibration(Validator.calibration(best, samples, dist, seed));
+            t.calibration().details().put("rounds", rounds).put("clock", settings.clock().label());
             t.write(writeTo);
             o.println("stored overhead model '" + best.model() + "' in " + writeTo + " (predictMs uses it)");
         }

@@ -53,11 +53,11 @@ public final class LayerTimer implements Profiler.EntryTimer {
     }
 
     /**
-     * Runs position {@code p} at {@code (cin, cout)} until its time settles (JIT compilation done), at most
-     * {@code maxSeconds}; see {@link TimingSettings#warmUntilSettled}.
+     * Runs position {@code p} at {@code (cin, cout)} until its time settles (JIT compilation done), at least
+     * {@code minCalls} calls or 0.5 s, at most {@code maxSeconds}; see {@link TimingSettings#warmUntilSettled}.
      */
-    public int warmUp(LayerPosition p, int cin, int cout, double maxSeconds) {
-        return TimingSettings.warmUntilSettled(prepare(p, cin, cout), maxSeconds);
+    public int warmUp(LayerPosition p, int cin, int cout, double maxSeconds, int minCalls) {
+        return TimingSettings.warmUntilSettled(prepare(p, cin, cout), maxSeconds, minCalls);
     }
 
     /** Drops the buffers of the position last timed. */

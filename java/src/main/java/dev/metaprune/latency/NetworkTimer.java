@@ -31,7 +31,7 @@ public final class NetworkTimer {
 
     /** Runs forward passes at {@code widths} until their time settles, at most {@code maxSeconds}. */
     public int warmUp(Widths widths, double maxSeconds) {
-        return TimingSettings.warmUntilSettled(() -> net.forward(x, widths, Network.BnMode.EVAL), maxSeconds);
+        return TimingSettings.warmUntilSettled(() -> net.forward(x, widths, Network.BnMode.EVAL), maxSeconds, 300);
     }
 
     /** The median time of one forward pass at {@code widths}. */

@@ -187,6 +187,10 @@ public final class Profiler {
     static List<Object[]> spikes(LatencyTable t) {
         List<Object[]> out = new ArrayList<>();
         for (LatencyTable.Layer l : t.layers()) {
+            if (l.entries().size() == 1) { // a fixed position: no neighbours to judge it by, so always re-timed
+                out.add(new Object[] {l, l.entries().iterator().next()});
+                continue;
+            }
             java.util.TreeSet<Integer> cins = new java.util.TreeSet<>(), couts = new java.util.TreeSet<>();
             boolean one = l.position().oneWidth(t.genePositions());
             for (LatencyTable.Entry e : l.entries()) {

@@ -74,13 +74,16 @@ public record TimingSettings(double warmupMs, int minReps, int maxReps, double t
 
     /**
      * Runs {@code call} until the JIT has compiled what it runs: rounds of at least 2 ms of calls, until the fastest
-     * call of a round has not improved by 3 % over three rounds, or {@code maxSeconds}. Returns the calls made.
+     * call of a round has not improved by 3 % over three rounds, or {@code maxSeconds}; but never fewer than
+     * {@code minCalls} calls or 0.5 s, whichever comes first (interpreted code is slow but steady: it would look
+     * settled). Returns the calls made.
      */
-    public static int warmUntilSettled(Runnable call, double maxSeconds) {
+    public static int warmUntilSettled(Runnable call, double maxSeconds, int minCalls) {
         long start = System.nanoTime(), limit = (long) (maxSeconds * 1e9);
         double best = Double.POSITIVE_INFINITY;
         int stale = 0, calls = 0;
-        while (stale < 3 && System.nanoTime() - start < limit) {
+        while ((stale < 3 || (calls < minCalls && System.nanoTime() - start < 500_000_000L))
+                && System.nanoTime() - start < limit) {
             long roundStart = System.nanoTime();
             double roundBest = Double.POSITIVE_INFINITY;
             do {

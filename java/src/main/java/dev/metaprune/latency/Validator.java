@@ -93,15 +93,35 @@ public final class Validator {
 
     /**
      * Measures every gene's network end to end with {@code timer} and pairs it with the table's sum of entries;
-     * {@code progress} sees each sample.
+     * {@code progress} sees each sample. The genes are measured in {@code rounds} interleaved rounds (gene 1, 2, ...,
+     * N, then again) and each keeps the median of its rounds' medians, so that a disturbance on a shared machine
+     * spreads over all genes instead of biasing the few measured while it lasted.
      */
     public static List<Sample> measure(LatencyTable table, Architecture arch, NetworkTimer timer, List<int[]> genes,
-                                       TimingSettings settings, Consumer<Sample> progress) {
-        List<Sample> out = new ArrayList<>();
+                                       TimingSettings settings, int rounds, Consumer<Sample> progress) {
+        if (rounds < 1) {
+            throw new IllegalArgumentException("rounds must be positive, got " + rounds);
+        }
+        double[][] med = new double[genes.size()][rounds];
+        double[][] spread = new double[genes.size()][rounds];
+        List<dev.metaprune.nn.arch.Widths> widths = new ArrayList<>();
         for (int[] g : genes) {
-            double sum = table.layerSumMs(g);
-            Measurement m = timer.time(arch.widthsForGene(g), settings);
-            Sample s = new Sample(g.clone(), sum, m.medianMs(), m.spreadMs());
+            widths.add(arch.widthsForGene(g));
+        }
+        for (int r = 0; r < rounds; r++) {
+            for (int i = 0; i < genes.size(); i++) {
+                Measurement m = timer.time(widths.get(i), settings);
+                med[i][r] = m.medianMs();
+                spread[i][r] = m.spreadMs();
+            }
+        }
+        List<Sample> out = new ArrayList<>();
+        for (int i = 0; i < genes.size(); i++) {
+            double[] m = med[i].clone(), sp = spread[i].clone();
+            Arrays.sort(m);
+            Arrays.sort(sp);
+            Sample s = new Sample(genes.get(i).clone(), table.layerSumMs(genes.get(i)), Measurement.quantile(m, 0.5),
+                    Measurement.quantile(sp, 0.5));
             out.add(s);
             progress.accept(s);
         }

@@ -62,7 +62,7 @@ class ProfileCommandTest {
         assertEquals(2, r.code());
         assertTrue(r.err().contains("already holds a complete table"), r.err());
 
-        r = FlopsCommandTest.run("profile", "--validate", "3", "--table", t.toString(), "--min-reps", "3",
+        r = FlopsCommandTest.run("profile", "--validate", "3", "--rounds", "1", "--table", t.toString(), "--min-reps", "3",
                 "--max-reps", "3", "--warmup-ms", "0");
         assertEquals(0, r.code(), r.err() + r.out());
         assertTrue(r.out().contains("Spearman") && r.out().contains("stored overhead model"), r.out());
