@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "metaprune", mixinStandardHelpOptions = true, versionProvider = VersionInfo.class,
         description = "MetaPruning for the JVM: train a PruningNet, search pruned widths, retrain, benchmark.",
         subcommands = {InfoCommand.class, DemoCommand.class, TrainCommand.class, SearchCommand.class, RetrainCommand.class, EvaluateCommand.class,
-                FlopsCommand.class, CommandLine.HelpCommand.class})
+                FlopsCommand.class, ProfileCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -112,6 +112,7 @@ public final class Network {
     private final float[][] saveMean;
     private final float[][] saveInvStd;
     private final int[][] argmax;
+    private final boolean[] flat; // values shaped [n, c]: outputs of global pooling and of the classifier
     private final boolean[] gradWritten;
     private final long bufferBytes;
 
@@ -214,6 +215,7 @@ public final class Network {
             }
         }
         gradWritten = new boolean[nv];
+        flat = flatValues(arch);
         bufferBytes = bytes;
     }
 
@@ -394,6 +396,20 @@ public final class Network {
         return batch;
     }
 
+    /**
+     * Which values are {@code [n, c]} rather than NHWC: the outputs of global pooling and of the
+     * classifier (a convolution whose output happens to be 1 x 1, at a tiny input size, stays NHWC).
+     */
+    public static boolean[] flatValues(Architecture arch) {
+        boolean[] f = new boolean[arch.values().size()];
+        for (Op op : arch.ops()) {
+            if (op instanceof Op.GlobalAvgPool || op instanceof Op.Linear) {
+                f[op.output()] = true;
+            }
+        }
+        return f;
+    }
+
     /** Restarts the exact running average of {@link BnMode#RECALIBRATE}. */
     public void resetRecalibration() {
         recalBatches = 0;
@@ -405,7 +421,7 @@ public final class Network {
         }
         Value v = arch.value(id);
         int c = widths.ofValue(id);
-        if (v.height() == 1 && v.width() == 1) {
+        if (flat[id]) {
             return Tensor.view(store[id], 0, c, n, c);
         }
         return Tensor.view(store[id], 0, c, n, v.height(), v.width(), c);

@@ -119,6 +119,40 @@ class PipelineCommandsTest {
         assertTrue(!Files.exists(tmp.resolve("x1")) && !Files.exists(tmp.resolve("x2")), "no run folder was made");
     }
 
+    /** A latency table with a synthetic cost per entry (no timing), for the constraint's checks. */
+    static Path table(String arch, int batch) throws Exception {
+        var a = dev.metaprune.nn.arch.Architectures.get(arch, 1, 28, 10);
+        var device = JSON.createObjectNode().put("kind", "cpu").put("model", "test").put("backend", "cpu")
+                .put("threads", 1).put("vector_bits", 512).put("jdk", "25");
+        Path f = tmp.resolve("lat-" + arch + "-" + batch + ".json");
+        var t = new dev.metaprune.latency.Profiler(a, batch, 0, device, dev.metaprune.latency.TimingSettings.defaults(),
+                null).run((p, cin, cout) -> new dev.metaprune.latency.Measurement(0.01 + 1e-5 * cin * cout, 0, 1), null,
+                new dev.metaprune.latency.Profiler.Listener() { });
+        t.write(f);
+        return f;
+    }
+
+    @Test
+    @Order(4)
+    void searchRefusesALatencyTableThatDoesNotFit() throws Exception {
+        var r = run("search", "--checkpoint", pn.toString(), "--data", data.toString(), "--latency-table",
+                table("mobilenetv2-cifar", 1).toString(), "--max-latency", "2ms", "--run", tmp.resolve("x8").toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("mobilenetv2-cifar") && r.err().contains("mobilenetv1-cifar"), r.err());
+        Path t = table("mobilenetv1-cifar", 1);
+        var root = (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(t.toFile());
+        String text = root.toString();
+        r = run("search", "--checkpoint", pn.toString(), "--data", data.toString(), "--latency-table", t.toString(),
+                "--max-latency", "0.001ms", "--run", tmp.resolve("x9").toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("no gene meets") && r.err().contains("ms"), r.err());
+        r = run("search", "--checkpoint", pn.toString(), "--data", data.toString(), "--max-latency", "2ms",
+                "--run", tmp.resolve("x10").toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--latency-table"), r.err());
+        assertTrue(text.length() > 100);
+    }
+
     @Test
     @Order(5)
     void retrainsTheWinnerAndTheUniformRivalThenEvaluates() throws Exception {

@@ -1,0 +1,90 @@
+package dev.metaprune.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.metaprune.latency.LatencyTable;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ProfileCommandTest {
+    @Test
+    void help() {
+        FlopsCommandTest.Result r = FlopsCommandTest.run("profile", "--help");
+        assertEquals(0, r.code());
+        assertTrue(r.out().contains("--validate") && r.out().contains("Examples:") && r.out().contains("--resume"),
+                r.out());
+    }
+
+    @Test
+    void badArguments(@TempDir Path dir) {
+        FlopsCommandTest.Result r = FlopsCommandTest.run("profile", "--arch", "mobilenetv1", "--device", "cuda");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("CUDA backend is not available"), r.err());
+        r = FlopsCommandTest.run("profile", "--arch", "mobilenetv1", "--device", "tpu");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--device must be cpu"), r.err());
+        r = FlopsCommandTest.run("profile", "--arch", "mobilenetv1", "--sampled", "0");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--sampled STEP must be in 1..30"), r.err());
+        r = FlopsCommandTest.run("profile", "--arch", "nosuchnet");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("unknown architecture"), r.err());
+        r = FlopsCommandTest.run("profile", "--validate", "5");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--validate needs --table"), r.err());
+        r = FlopsCommandTest.run("profile", "--validate", "5", "--table", dir.resolve("missing.json").toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("missing.json"), r.err());
+        r = FlopsCommandTest.run("profile");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--arch is required"), r.err());
+    }
+
+    @Test
+    void profileValidateCompareAndRefuseAnotherNetwork(@TempDir Path dir) throws Exception {
+        Path t = dir.resolve("t.json");
+        String[] common = {"--arch", "mobilenetv1-cifar", "--input-size", "8", "--batch", "1", "--threads", "1",
+                "--min-reps", "3", "--max-reps", "3", "--warmup-ms", "0", "--no-progress"};
+        FlopsCommandTest.Result r = FlopsCommandTest.run(concat(new String[] {"profile", "--sampled", "15", "--out",
+                t.toString()}, common));
+        assertEquals(0, r.code(), r.err() + r.out());
+        assertTrue(r.out().contains("sampled, every 15th width choice"), r.out());
+        LatencyTable table = LatencyTable.read(t);
+        assertTrue(table.isComplete());
+        assertEquals(15, table.sampledStep());
+        assertEquals("ms", LatencyTable.UNIT);
+
+        // an existing table is not overwritten without --resume
+        r = FlopsCommandTest.run(concat(new String[] {"profile", "--sampled", "15", "--out", t.toString()}, common));
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("already holds a complete table"), r.err());
+
+        r = FlopsCommandTest.run("profile", "--validate", "3", "--rounds", "1", "--table", t.toString(), "--min-reps", "3",
+                "--max-reps", "3", "--warmup-ms", "0");
+        assertEquals(0, r.code(), r.err() + r.out());
+        assertTrue(r.out().contains("Spearman") && r.out().contains("stored overhead model"), r.out());
+        assertTrue(LatencyTable.read(t).calibration() != null);
+
+        r = FlopsCommandTest.run("profile", "--table", t.toString(), "--compare", t.toString());
+        assertEquals(0, r.code(), r.err() + r.out());
+        assertTrue(r.out().contains("layer ranking Spearman 1.0000"), r.out());
+
+        r = FlopsCommandTest.run("profile", "--validate", "3", "--table", t.toString(), "--arch", "mobilenetv2-cifar",
+                "--input-size", "8");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("architecture mobilenetv1-cifar, not mobilenetv2-cifar"), r.err());
+        r = FlopsCommandTest.run("profile", "--validate", "3", "--table", t.toString(), "--batch", "32");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("batch 1, not 32"), r.err());
+        assertTrue(Files.exists(t));
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        String[] c = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, c, a.length, b.length);
+        return c;
+    }
+}
