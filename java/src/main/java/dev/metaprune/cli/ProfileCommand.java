@@ -255,7 +255,7 @@ public final class ProfileCommand implements Callable<Integer> {
         PrintStream o = System.out;
         o.println("profile: " + a.name() + " (" + a.input() + "), batch " + b + ", " + LayerPositions.of(a).size()
                 + " layer positions, " + fullEntries + " entries in a full table");
-        o.println("mode:    " + (step == 0 ? "full" : "sampled, every " + step + "th width choice ("
+        o.println("mode:    " + (step == 0 ? "full" : "sampled, grid step " + step + " (every " + step + " scale indices, "
                 + profiler.plannedEntries() + " entries timed, the rest interpolated)"));
         o.println("device:  cpu " + DeviceInfo.cpu().get("model").asText() + "; "
                 + dev.metaprune.kernels.Kernels.get().describe());
@@ -428,6 +428,19 @@ public final class ProfileCommand implements Callable<Integer> {
         o.println("sum of layers, no overhead:      " + none.inSample());
         o.printf(Locale.ROOT, "+ constant %+.3f ms (leave-one-out): %s%n", off.offsetMs(), off.leaveOneOut());
         o.printf(Locale.ROOT, "x %.4f %+.3f ms (leave-one-out):  %s%n", aff.scale(), aff.offsetMs(), aff.leaveOneOut());
+        LatencyTable.Calibration stored = t.calibration();
+        if (stored != null) { // fitted on other genes: an out-of-sample check of the stored model
+            double[] pred = new double[samples.size()], meas = new double[samples.size()];
+            for (int i = 0; i < pred.length; i++) {
+                pred[i] = stored.scale() * samples.get(i).sumMs() + stored.offsetMs();
+                meas[i] = samples.get(i).measuredMs();
+            }
+            o.printf(Locale.ROOT, "stored model '%s' (x %.4f %+.3f ms, fitted on %s), on these genes: %s%n",
+                    stored.model(), stored.scale(), stored.offsetMs(), stored.details() == null ? "?"
+                            : stored.details().path("genes").asInt() + " "
+                            + stored.details().path("gene_distribution").asText() + " genes",
+                    Validator.errors(pred, meas));
+        }
         Validator.Fit best = Validator.best(samples);
         if (!noCalibrate && writeTo != null) {
             t.setCalibration(Validator.calibration(best, samples, dist, seed));

@@ -51,7 +51,7 @@ class ProfileCommandTest {
         FlopsCommandTest.Result r = FlopsCommandTest.run(concat(new String[] {"profile", "--sampled", "15", "--out",
                 t.toString()}, common));
         assertEquals(0, r.code(), r.err() + r.out());
-        assertTrue(r.out().contains("sampled, every 15th width choice"), r.out());
+        assertTrue(r.out().contains("sampled, grid step 15"), r.out());
         LatencyTable table = LatencyTable.read(t);
         assertTrue(table.isComplete());
         assertEquals(15, table.sampledStep());
