@@ -180,12 +180,7 @@ public final class DemoCommand implements Callable<Integer> {
         cl.setExecutionExceptionHandler((ex, line, parse) -> {
             throw ex;
         });
-        int code;
-        try {
-            code = cl.execute(args.toArray(String[]::new));
-        } catch (RuntimeException e) {
-            throw e;
-        }
+        int code = cl.execute(args.toArray(String[]::new));
         if (code != 0) {
             throw new IllegalStateException("stage failed (exit " + code + "): " + String.join(" ", args));
         }

@@ -1,11 +1,7 @@
 package dev.metaprune.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.metaprune.data.Augmentation;
-import dev.metaprune.data.Batch;
-import dev.metaprune.data.BatchLoader;
 import dev.metaprune.data.Datasets;
-import dev.metaprune.data.Transforms;
 import dev.metaprune.kernels.Kernels;
 import dev.metaprune.kernels.Parallel;
 import dev.metaprune.nn.arch.Architecture;
@@ -14,18 +10,16 @@ import dev.metaprune.nn.gene.Gene;
 import dev.metaprune.search.GeneEvaluator;
 import dev.metaprune.tensor.SafeTensors;
 import dev.metaprune.train.PruningNetTrainer;
-import dev.metaprune.train.PruningNetTrainer.HeldBatch;
+import dev.metaprune.data.HeldBatch;
 import dev.metaprune.train.RetrainConfig;
 import dev.metaprune.train.ScratchTrainer;
 import dev.metaprune.train.TrainConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.stream.IntStream;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -101,19 +95,8 @@ public final class EvaluateCommand implements Callable<Integer> {
             try {
                 t.restore(ckpt);
                 t.pruningNet().flush();
-                List<HeldBatch> test = new ArrayList<>();
                 var ds = loaded.test();
-                int s = ds.height();
-                try (BatchLoader l = BatchLoader.builder(ds).indices(IntStream.range(0, ds.size()).toArray())
-                        .batchSize(cfg.batch()).shuffle(false).dropLast(false).seed(0)
-                        .augmentation(Augmentation.of(s, ds.width(), ds.channels(),
-                                Transforms.normalize(t.channelStats()))).prefetch(1).build();
-                     BatchLoader.Epoch it = l.epoch(0, 0)) {
-                    while (it.hasNext()) {
-                        Batch b = it.next();
-                        test.add(new HeldBatch(b.images().copy(), b.labels().clone()));
-                    }
-                }
+                List<HeldBatch> test = HeldBatch.all(ds, cfg.batch(), t.channelStats());
                 double err = new GeneEvaluator(t.pruningNet(), t.recalibrationBatches(recalBatches), test)
                         .error(g.indices());
                 out.put("kind", "pruningnet").put("arch", a.name()).put("gene", g.toString())

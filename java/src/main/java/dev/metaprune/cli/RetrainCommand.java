@@ -115,6 +115,7 @@ public final class RetrainCommand implements Callable<Integer> {
         }
         RetrainConfig cfg;
         Path dir;
+        Datasets.Loaded probe = null;
         if (resume != null) {
             if (run != null) {
                 throw new IllegalArgumentException("--run and --resume both given: --resume continues in its folder");
@@ -142,7 +143,7 @@ public final class RetrainCommand implements Callable<Integer> {
                     ds = dev.metaprune.train.PruningNetTrainer.configOf(Path.of(tc.asText())).dataset();
                 }
             }
-            Datasets.Loaded probe = Datasets.load(ds, data);
+            probe = Datasets.load(ds, data);
             ImageDataset t = probe.train();
             Architecture a = Architectures.get(archName, t.channels(), t.height(), t.numClasses());
             if (gene != null) {
@@ -176,7 +177,7 @@ public final class RetrainCommand implements Callable<Integer> {
                         + dir + " or choose another --run");
             }
         }
-        Datasets.Loaded loaded = Datasets.load(cfg.dataset(), data);
+        Datasets.Loaded loaded = probe != null ? probe : Datasets.load(cfg.dataset(), data); // read once
         ScratchTrainer trainer = new ScratchTrainer(cfg, loaded.train());
         try {
             if (resume != null) {

@@ -20,7 +20,7 @@ import dev.metaprune.search.SearchConfig;
 import dev.metaprune.search.SearchRun;
 import dev.metaprune.search.UniformMatch;
 import dev.metaprune.train.PruningNetTrainer;
-import dev.metaprune.train.PruningNetTrainer.HeldBatch;
+import dev.metaprune.data.HeldBatch;
 import dev.metaprune.train.TrainConfig;
 import java.io.IOException;
 import java.nio.file.Path;

@@ -1,6 +1,5 @@
 package dev.metaprune.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.metaprune.data.Datasets;
@@ -14,14 +13,9 @@ import dev.metaprune.train.TrainConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -108,6 +102,7 @@ public final class TrainCommand implements Callable<Integer> {
         }
         TrainConfig cfg;
         Path dir;
+        Datasets.Loaded probe = null;
         if (resume != null) {
             dir = resume;
             Path ckpt = dir.resolve("checkpoint.safetensors");
@@ -122,14 +117,13 @@ public final class TrainCommand implements Callable<Integer> {
                 case MOBILENET_V2 -> 0f;
                 case RESNET50 -> 1e-4f;
             };
-            Datasets.Loaded probe = Datasets.load(dataset, data);
+            probe = Datasets.load(dataset, data);
             ImageDataset t = probe.train();
             cfg = new TrainConfig(dataset, entry.name(), t.channels(), t.height(), t.numClasses(), epochs, batch, lr,
                     schedule, wd, 0.9f, 0.1f, seed, holdout, maxSteps);
-            dir = run != null ? run : Path.of("runs", "train-" + entry.name() + "-"
-                    + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+            dir = run != null ? run : RunInfo.defaultDir("train-" + entry.name());
         }
-        Datasets.Loaded loaded = Datasets.load(cfg.dataset(), data);
+        Datasets.Loaded loaded = probe != null ? probe : Datasets.load(cfg.dataset(), data); // read once
         System.out.println("data:    " + loaded.description());
         PruningNetTrainer trainer = new PruningNetTrainer(cfg, loaded.train());
         try {
@@ -143,58 +137,18 @@ public final class TrainCommand implements Callable<Integer> {
                     + "; held out " + trainer.split().holdout().length + " images");
             System.out.println("kernels: " + Kernels.get().describe());
             System.out.println("run:     " + dir.toAbsolutePath());
-            ObjectMapper json = new ObjectMapper();
             Path runJson = dir.resolve("run.json");
-            ObjectNode record = Files.exists(runJson) ? (ObjectNode) json.readTree(runJson.toFile())
-                    : json.createObjectNode();
+            ObjectNode record = Files.exists(runJson) ? (ObjectNode) RunInfo.JSON.readTree(runJson.toFile())
+                    : RunInfo.JSON.createObjectNode();
             ArrayNode invocations = record.has("invocations") ? (ArrayNode) record.get("invocations")
                     : record.putArray("invocations");
-            invocations.addObject().put("command", String.join(" ", spec.commandLine().getParseResult().originalArgs()))
-                    .put("metaprune", VersionInfo.version()).put("jdk", Runtime.version().toString())
-                    .put("kernels", Kernels.get().describe()).put("data", loaded.description())
-                    .put("time", LocalDateTime.now().toString());
-            record.set("config", json.readTree(cfg.toJson()));
-            ArrayNode epochsNode = record.has("epochs") ? (ArrayNode) record.get("epochs") : record.putArray("epochs");
-            Files.createDirectories(dir);
-            writeJson(json, runJson, record);
-            long t0 = System.nanoTime();
-            int total = cfg.epochs() * trainer.stepsPerEpoch();
-            try (ProgressBar pb = new ProgressBarBuilder().setTaskName("train").setInitialMax(total)
-                    .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(1000).setUnit(" steps", 1)
-                    .continuousUpdate().build()) {
-                pb.stepTo((long) trainer.startEpoch() * trainer.stepsPerEpoch());
-                final long[] imgs = {0};
-                trainer.train(cfg.epochs(), dir, new PruningNetTrainer.Listener() {
-                    double emaLoss = Double.NaN;
-                    double emaAcc = Double.NaN;
-
-                    @Override
-                    public void step(int epoch, int b, int per, long step, float loss, int correct, int seen, double lr) {
-                        emaLoss = Double.isNaN(emaLoss) ? loss : 0.95 * emaLoss + 0.05 * loss;
-                        double acc = (double) correct / seen;
-                        emaAcc = Double.isNaN(emaAcc) ? acc : 0.95 * emaAcc + 0.05 * acc;
-                        imgs[0] += seen;
-                        double sec = (System.nanoTime() - t0) * 1e-9;
-                        pb.setExtraMessage(String.format(Locale.ROOT, "epoch %d/%d loss %.3f acc %.1f%% %.0f img/s",
-                                epoch + 1, cfg.epochs(), emaLoss, 100 * emaAcc, imgs[0] / sec));
-                        pb.step();
-                    }
-
-                    @Override
-                    public void epoch(int epoch, double meanLoss, double accuracy, Path checkpoint) {
-                        ObjectNode e = epochsNode.addObject();
-                        e.put("epoch", epoch + 1).put("train_loss", meanLoss).put("train_top1", accuracy)
-                                .put("checkpoint", checkpoint.getFileName().toString())
-                                .put("seconds_since_start", (System.nanoTime() - t0) * 1e-9);
-                        try {
-                            writeJson(json, runJson, record);
-                        } catch (IOException ex) {
-                            throw new java.io.UncheckedIOException(ex);
-                        }
-                        pb.setExtraMessage(String.format(Locale.ROOT, "epoch %d done: loss %.3f, train top-1 %.1f%%,"
-                                + " checkpoint written", epoch + 1, meanLoss, 100 * accuracy));
-                    }
-                });
+            invocations.add(RunInfo.invocation(spec, loaded.description()));
+            record.set("config", RunInfo.JSON.readTree(cfg.toJson()));
+            RunInfo.write(runJson, record);
+            try (TrainingProgress progress = new TrainingProgress("train",
+                    (long) cfg.epochs() * trainer.stepsPerEpoch(), (long) trainer.startEpoch() * trainer.stepsPerEpoch(),
+                    cfg.epochs(), record, runJson, false)) {
+                trainer.train(cfg.epochs(), dir, progress);
             }
             if (recalBatches > 0 && trainer.split().holdout().length > 0) {
                 int len = trainer.architecture().geneSpace().length();
@@ -209,19 +163,12 @@ public final class TrainCommand implements Callable<Integer> {
                     System.out.printf(Locale.ROOT, "  %-14s top-1 %.2f%%%n", label, 100 * acc);
                     evals.put(label, acc);
                 }
-                writeJson(json, runJson, record);
+                RunInfo.write(runJson, record);
             }
             System.out.println("checkpoint: " + dir.resolve("checkpoint.safetensors"));
             return 0;
         } finally {
             trainer.close();
         }
-    }
-
-    private static void writeJson(ObjectMapper json, Path file, ObjectNode node) throws IOException {
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        json.writerWithDefaultPrettyPrinter().writeValue(tmp.toFile(), node);
-        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
 }

@@ -6,6 +6,8 @@ import dev.metaprune.nn.arch.Architecture;
 import dev.metaprune.nn.arch.Op;
 import dev.metaprune.nn.arch.Widths;
 import dev.metaprune.tensor.Tensor;
+import dev.metaprune.data.HeldBatch;
+import dev.metaprune.kernels.Kernels;
 import java.util.List;
 
 /**
@@ -74,5 +76,27 @@ public final class GeneratedNetwork {
         }
         net.resetRecalibration();
         return w;
+    }
+
+    /**
+     * MetaPruning's score of a gene: {@link #load} it, recalibrate BatchNorm with the exact average
+     * over {@code recalibration} (the official code uses a momentum-0.1 average), then top-1 error on
+     * {@code validation}. No fine-tuning.
+     */
+    public double error(int[] gene, List<HeldBatch> recalibration, List<HeldBatch> validation) {
+        if (validation.isEmpty()) {
+            throw new IllegalArgumentException("no images to evaluate the gene on");
+        }
+        Widths w = load(gene);
+        Kernels k = Kernels.get();
+        for (HeldBatch b : recalibration) {
+            net.forward(b.images(), w, Network.BnMode.RECALIBRATE);
+        }
+        long correct = 0, seen = 0;
+        for (HeldBatch b : validation) {
+            correct += k.countTopK(net.forward(b.images(), w, Network.BnMode.EVAL), b.labels(), 1);
+            seen += b.size();
+        }
+        return 1 - (double) correct / seen;
     }
 }

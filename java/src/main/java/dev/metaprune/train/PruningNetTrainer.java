@@ -58,7 +58,6 @@ public final class PruningNetTrainer {
     private final int stepsPerEpoch;
     private final ChannelStats stats;
     private int startEpoch;
-    private BatchLoader validation;
 
     public PruningNetTrainer(TrainConfig cfg, ImageDataset train) {
         this(cfg, train, Architectures.get(cfg.arch(), cfg.inChannels(), cfg.inputSize(), cfg.classes()));
@@ -71,13 +70,7 @@ public final class PruningNetTrainer {
         }
         this.cfg = cfg;
         this.train = train;
-        if (train.channels() != cfg.inChannels() || train.height() != cfg.inputSize() || train.width() != cfg.inputSize()
-                || train.numClasses() != cfg.classes()) {
-            throw new IllegalArgumentException("data set " + train.name() + " has " + train.channels() + "x"
-                    + train.height() + "x" + train.width() + " images and " + train.numClasses()
-                    + " classes; the run expects " + cfg.inChannels() + "x" + cfg.inputSize() + "x" + cfg.inputSize()
-                    + " and " + cfg.classes());
-        }
+        Training.checkData(train, cfg.inChannels(), cfg.inputSize(), cfg.classes());
         this.arch = arch;
         this.split = Split.holdoutPerClass(train, cfg.holdoutPerClass(), cfg.seed());
         this.stats = ChannelStats.of(train, split.train());
@@ -93,12 +86,7 @@ public final class PruningNetTrainer {
         }
         this.stepsPerEpoch = cfg.maxStepsPerEpoch() > 0 ? Math.min(full, cfg.maxStepsPerEpoch()) : full;
         this.totalSteps = (long) stepsPerEpoch * cfg.epochs();
-        this.schedule = switch (cfg.schedule()) {
-            case "cosine" -> LrSchedule.cosine(cfg.lr(), totalSteps, 0);
-            case "multistep" -> LrSchedule.multiStep(cfg.lr(), new long[] {totalSteps / 4, totalSteps / 2,
-                    3 * totalSteps / 4}, 0.1);
-            default -> LrSchedule.linearDecay(cfg.lr(), totalSteps);
-        };
+        this.schedule = Training.schedule(cfg.schedule(), cfg.lr(), totalSteps);
         this.pn = new PruningNet(arch, cfg.batch(), new PruningNet.Hyper(cfg.momentum(), cfg.weightDecay(), false,
                 cfg.labelSmoothing()), cfg.seed());
     }
@@ -155,11 +143,7 @@ public final class PruningNetTrainer {
                     Tensor x = batch.images();
                     float loss = pn.trainStep(x, batch.labels(), geneForStep(step), (float) lr);
                     if (!Float.isFinite(loss)) {
-                        throw new TrainingDivergedException("the loss became " + loss + " at epoch " + (e + 1)
-                                + ", step " + step + " (lr " + lr + "); no update was applied. The last good"
-                                + " checkpoint is " + dir.resolve("checkpoint.safetensors")
-                                + (Files.exists(dir.resolve("checkpoint.safetensors")) ? "" : " (none yet)")
-                                + "; try a smaller --lr");
+                        throw Training.diverged(loss, e, step, lr, dir);
                     }
                     Tensor logits = pn.network().activation(arch.output().id(), x.dim(0));
                     int c = k.countTopK(logits, batch.labels(), 1);
@@ -243,40 +227,12 @@ public final class PruningNetTrainer {
      * (MetaPruning's evaluation; the official code uses a momentum average instead).
      */
     public double evaluateGene(int[] gene, int recalBatches) {
-        pn.prepare(gene);
-        Network net = pn.network();
-        var w = arch.widthsForGene(gene);
-        net.resetRecalibration();
-        int done = 0;
-        try (BatchLoader.Epoch it = loader.epoch(1_000_000, 0)) {
-            while (done < recalBatches && it.hasNext()) {
-                net.forward(it.next().images(), w, Network.BnMode.RECALIBRATE);
-                done++;
-            }
+        pn.flush();
+        java.util.List<dev.metaprune.data.HeldBatch> val = heldOutBatches(cfg.batch());
+        if (val.isEmpty()) {
+            return Double.NaN;
         }
-        if (validation == null) {
-            int s = cfg.inputSize(), c = cfg.inChannels();
-            validation = BatchLoader.builder(train).indices(split.holdout()).batchSize(cfg.batch()).shuffle(false)
-                    .dropLast(false).seed(cfg.seed()).augmentation(Augmentation.of(s, s, c, Transforms.normalize(stats)))
-                    .prefetch(1).build();
-        }
-        long correct = 0, seen = 0;
-        try (BatchLoader.Epoch it = validation.epoch(0, 0)) {
-            while (it.hasNext()) {
-                Batch b = it.next();
-                Tensor logits = net.forward(b.images(), w, Network.BnMode.EVAL);
-                correct += Kernels.get().countTopK(logits, b.labels(), 1);
-                seen += b.size();
-            }
-        }
-        return seen == 0 ? Double.NaN : (double) correct / seen;
-    }
-
-    /** A labelled batch held in memory (copied out of the loader's buffers). */
-    public record HeldBatch(Tensor images, int[] labels) {
-        public int size() {
-            return labels.length;
-        }
+        return 1 - pn.generatedNetwork(cfg.batch()).error(gene, recalibrationBatches(recalBatches), val);
     }
 
     /**
@@ -284,33 +240,22 @@ public final class PruningNetTrainer {
      * fixed draw (an epoch index training never uses), the same for every caller, so every candidate
      * of a search is recalibrated on the same images.
      */
-    public java.util.List<HeldBatch> recalibrationBatches(int n) {
-        java.util.List<HeldBatch> out = new java.util.ArrayList<>();
+    public java.util.List<dev.metaprune.data.HeldBatch> recalibrationBatches(int n) {
+        java.util.List<dev.metaprune.data.HeldBatch> out = new java.util.ArrayList<>();
         try (BatchLoader.Epoch it = loader.epoch(1_000_000, 0)) {
             while (out.size() < n && it.hasNext()) {
                 Batch b = it.next();
-                out.add(new HeldBatch(b.images().copy(), b.labels().clone()));
+                out.add(new dev.metaprune.data.HeldBatch(b.images().copy(), b.labels().clone()));
             }
         }
         return out;
     }
 
     /** The held-out (sub-validation) split, normalised, not augmented, in batches of at most {@code batch}. */
-    public java.util.List<HeldBatch> heldOutBatches(int batch) {
-        int s = cfg.inputSize(), c = cfg.inChannels();
-        java.util.List<HeldBatch> out = new java.util.ArrayList<>();
-        if (split.holdout().length == 0) {
-            return out;
-        }
-        try (BatchLoader l = BatchLoader.builder(train).indices(split.holdout()).batchSize(batch).shuffle(false)
-                .dropLast(false).seed(cfg.seed()).augmentation(Augmentation.of(s, s, c, Transforms.normalize(stats)))
-                .prefetch(1).build(); BatchLoader.Epoch it = l.epoch(0, 0)) {
-            while (it.hasNext()) {
-                Batch b = it.next();
-                out.add(new HeldBatch(b.images().copy(), b.labels().clone()));
-            }
-        }
-        return out;
+    public java.util.List<dev.metaprune.data.HeldBatch> heldOutBatches(int batch) {
+        int sz = cfg.inputSize(), c = cfg.inChannels();
+        return dev.metaprune.data.HeldBatch.load(train, split.holdout(), batch,
+                Augmentation.of(sz, sz, c, Transforms.normalize(stats)));
     }
 
     /** Images in the training set the run was built on (checked when a checkpoint is reused with data). */
@@ -321,8 +266,5 @@ public final class PruningNetTrainer {
     /** Releases the loaders' threads. */
     public void close() {
         loader.close();
-        if (validation != null) {
-            validation.close();
-        }
     }
 }

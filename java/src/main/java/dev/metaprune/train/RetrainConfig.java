@@ -1,7 +1,6 @@
 package dev.metaprune.train;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.util.Locale;
 
 /**
  * Everything that defines a from-scratch training run of one pruned network (MetaPruning's last
@@ -28,23 +27,10 @@ public record RetrainConfig(String dataset, String arch, int inChannels, int inp
                             int epochs, int batch, double lr, String schedule, float weightDecay, float momentum,
                             float labelSmoothing, long seed, int maxStepsPerEpoch) {
     public RetrainConfig {
-        if (epochs <= 0 || batch <= 1) {
-            throw new IllegalArgumentException("epochs must be positive and the batch larger than 1 (BatchNorm needs"
-                    + " two samples), got epochs " + epochs + ", batch " + batch);
-        }
-        if (!(lr > 0)) {
-            throw new IllegalArgumentException("learning rate must be positive, got " + lr);
-        }
-        schedule = schedule.toLowerCase(Locale.ROOT);
-        if (!schedule.equals("linear") && !schedule.equals("cosine") && !schedule.equals("multistep")) {
-            throw new IllegalArgumentException("schedule must be linear, cosine or multistep, got '" + schedule + "'");
-        }
+        schedule = Training.checkSettings(epochs, batch, lr, schedule, maxStepsPerEpoch);
         if (!widths.startsWith("gene:") && !widths.startsWith("uniform:")) {
             throw new IllegalArgumentException("widths must be 'gene:<indices>' or 'uniform:<multiplier>', got '"
                     + widths + "'");
-        }
-        if (maxStepsPerEpoch < 0) {
-            throw new IllegalArgumentException("step cap must be >= 0");
         }
     }
 

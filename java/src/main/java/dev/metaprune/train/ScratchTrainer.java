@@ -5,6 +5,7 @@ import dev.metaprune.data.Augmentation;
 import dev.metaprune.data.Batch;
 import dev.metaprune.data.BatchLoader;
 import dev.metaprune.data.ChannelStats;
+import dev.metaprune.data.HeldBatch;
 import dev.metaprune.data.ImageDataset;
 import dev.metaprune.data.Transforms;
 import dev.metaprune.kernels.Kernels;
@@ -15,7 +16,6 @@ import dev.metaprune.nn.arch.Widths;
 import dev.metaprune.nn.gene.Gene;
 import dev.metaprune.optim.LrSchedule;
 import dev.metaprune.tensor.SafeTensors;
-import dev.metaprune.tensor.Tensor;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -49,13 +49,7 @@ public final class ScratchTrainer {
     public ScratchTrainer(RetrainConfig cfg, ImageDataset train) {
         this.cfg = cfg;
         this.train = train;
-        if (train.channels() != cfg.inChannels() || train.height() != cfg.inputSize() || train.width() != cfg.inputSize()
-                || train.numClasses() != cfg.classes()) {
-            throw new IllegalArgumentException("data set " + train.name() + " has " + train.channels() + "x"
-                    + train.height() + "x" + train.width() + " images and " + train.numClasses()
-                    + " classes; the run expects " + cfg.inChannels() + "x" + cfg.inputSize() + "x" + cfg.inputSize()
-                    + " and " + cfg.classes());
-        }
+        Training.checkData(train, cfg.inChannels(), cfg.inputSize(), cfg.classes());
         this.arch = Architectures.get(cfg.arch(), cfg.inChannels(), cfg.inputSize(), cfg.classes());
         this.widths = widthsOf(arch, cfg.widths());
         int[] all = IntStream.range(0, train.size()).toArray();
@@ -72,11 +66,7 @@ public final class ScratchTrainer {
         }
         this.stepsPerEpoch = cfg.maxStepsPerEpoch() > 0 ? Math.min(full, cfg.maxStepsPerEpoch()) : full;
         long total = (long) stepsPerEpoch * cfg.epochs();
-        this.schedule = switch (cfg.schedule()) {
-            case "cosine" -> LrSchedule.cosine(cfg.lr(), total, 0);
-            case "multistep" -> LrSchedule.multiStep(cfg.lr(), new long[] {total / 4, total / 2, 3 * total / 4}, 0.1);
-            default -> LrSchedule.linearDecay(cfg.lr(), total);
-        };
+        this.schedule = Training.schedule(cfg.schedule(), cfg.lr(), total);
         this.model = new DenseModel(widths, cfg.batch(), cfg.momentum(), cfg.weightDecay(), false,
                 cfg.labelSmoothing(), cfg.seed());
     }
@@ -141,11 +131,7 @@ public final class ScratchTrainer {
                     double lr = schedule.lr(step);
                     float loss = model.trainStep(batch.images(), batch.labels(), (float) lr);
                     if (!Float.isFinite(loss)) {
-                        throw new TrainingDivergedException("the loss became " + loss + " at epoch " + (e + 1)
-                                + ", step " + step + " (lr " + lr + "); no update was applied. The last good"
-                                + " checkpoint is " + dir.resolve("checkpoint.safetensors")
-                                + (Files.exists(dir.resolve("checkpoint.safetensors")) ? "" : " (none yet)")
-                                + "; try a smaller --lr");
+                        throw Training.diverged(loss, e, step, lr, dir);
                     }
                     int c = k.countTopK(model.network().activation(arch.output().id(), batch.size()), batch.labels(), 1);
                     lossSum += loss;
@@ -216,18 +202,10 @@ public final class ScratchTrainer {
 
     /** Top-1 accuracy of a dense model on {@code ds}, normalised with {@code stats}. */
     public static double accuracy(DenseModel model, ImageDataset ds, ChannelStats stats, int batch) {
-        int s = ds.height(), c = ds.channels();
         long correct = 0, seen = 0;
-        int[] all = IntStream.range(0, ds.size()).toArray();
-        try (BatchLoader l = BatchLoader.builder(ds).indices(all).batchSize(Math.min(batch, model.network().maxBatch()))
-                .shuffle(false).dropLast(false).seed(0).augmentation(Augmentation.of(s, ds.width(), c,
-                        Transforms.normalize(stats))).prefetch(1).build(); BatchLoader.Epoch it = l.epoch(0, 0)) {
-            while (it.hasNext()) {
-                Batch b = it.next();
-                Tensor logits = model.predict(b.images());
-                correct += Kernels.get().countTopK(logits, b.labels(), 1);
-                seen += b.size();
-            }
+        for (HeldBatch b : HeldBatch.all(ds, Math.min(batch, model.network().maxBatch()), stats)) {
+            correct += Kernels.get().countTopK(model.predict(b.images()), b.labels(), 1);
+            seen += b.size();
         }
         return seen == 0 ? Double.NaN : (double) correct / seen;
     }

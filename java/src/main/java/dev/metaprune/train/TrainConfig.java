@@ -2,7 +2,6 @@ package dev.metaprune.train;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.util.Locale;
 
 /**
  * Everything that defines a PruningNet training run; stored in every checkpoint, so that a resumed
@@ -28,19 +27,9 @@ public record TrainConfig(String dataset, String arch, int inChannels, int input
                           String schedule, float weightDecay, float momentum, float labelSmoothing, long seed,
                           int holdoutPerClass, int maxStepsPerEpoch) {
     public TrainConfig {
-        if (epochs <= 0 || batch <= 1) {
-            throw new IllegalArgumentException("epochs must be positive and the batch larger than 1 (BatchNorm needs"
-                    + " two samples), got epochs " + epochs + ", batch " + batch);
-        }
-        if (!(lr > 0)) {
-            throw new IllegalArgumentException("learning rate must be positive, got " + lr);
-        }
-        schedule = schedule.toLowerCase(Locale.ROOT);
-        if (!schedule.equals("linear") && !schedule.equals("cosine") && !schedule.equals("multistep")) {
-            throw new IllegalArgumentException("schedule must be linear, cosine or multistep, got '" + schedule + "'");
-        }
-        if (holdoutPerClass < 0 || maxStepsPerEpoch < 0) {
-            throw new IllegalArgumentException("hold-out and step cap must be >= 0");
+        schedule = Training.checkSettings(epochs, batch, lr, schedule, maxStepsPerEpoch);
+        if (holdoutPerClass < 0) {
+            throw new IllegalArgumentException("hold-out must be >= 0, got " + holdoutPerClass);
         }
     }
 

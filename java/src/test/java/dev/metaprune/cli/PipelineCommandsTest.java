@@ -140,8 +140,6 @@ class PipelineCommandsTest {
         assertEquals(2, r.code());
         assertTrue(r.err().contains("mobilenetv2-cifar") && r.err().contains("mobilenetv1-cifar"), r.err());
         Path t = table("mobilenetv1-cifar", 1);
-        var root = (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(t.toFile());
-        String text = root.toString();
         r = run("search", "--checkpoint", pn.toString(), "--data", data.toString(), "--latency-table", t.toString(),
                 "--max-latency", "0.001ms", "--run", tmp.resolve("x9").toString());
         assertEquals(2, r.code());
@@ -150,7 +148,6 @@ class PipelineCommandsTest {
                 "--run", tmp.resolve("x10").toString());
         assertEquals(2, r.code());
         assertTrue(r.err().contains("--latency-table"), r.err());
-        assertTrue(text.length() > 100);
     }
 
     @Test
