@@ -27,7 +27,7 @@ import picocli.CommandLine.Option;
                 + " longer runs.", ""},
         footer = {"", "Examples:",
                 "  metaprune demo",
-                "  metaprune demo --budget 25% --run runs/demo-25",
+                "  metaprune demo --budget 25%% --run runs/demo-25",
                 "  metaprune demo --resume runs/demo-20261124-120000     # continue a killed demo"})
 public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--data", paramLabel = "DIR", description = "Fashion-MNIST folder (gzip IDX files).")

@@ -48,7 +48,7 @@ import picocli.CommandLine.Option;
                         + " width multiplier of the same FLOPs, for retraining). A killed search continues with"
                         + " --resume RUN without evaluating anything twice.", ""},
         footer = {"", "Examples:",
-                "  metaprune search --checkpoint runs/train-x --max-flops 50%",
+                "  metaprune search --checkpoint runs/train-x --max-flops 50%%",
                 "  metaprune search --checkpoint runs/train-x --max-flops 20M --max-params 0.5M --iterations 10",
                 "  metaprune search --resume runs/search-20261124-120000"})
 public final class SearchCommand implements Callable<Integer> {
