@@ -179,7 +179,7 @@ public final class RetrainCommand implements Callable<Integer> {
         }
         Datasets.Loaded loaded = probe != null ? probe : Datasets.load(cfg.dataset(), data); // read once
         ScratchTrainer trainer = new ScratchTrainer(cfg, loaded.train());
-        try {
+        try (java.io.Closeable lock = RunInfo.lock(dir)) {
             if (resume != null) {
                 trainer.restore(RunInfo.checkpointFile(dir));
             }

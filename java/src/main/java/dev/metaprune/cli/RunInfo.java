@@ -24,7 +24,9 @@ final class RunInfo {
     static ObjectNode invocation(CommandLine.Model.CommandSpec spec, String data) {
         ObjectNode n = JSON.createObjectNode();
         List<String> args = spec.commandLine().getParseResult().originalArgs();
-        n.put("command", "metaprune " + spec.name() + (args.isEmpty() ? "" : " " + String.join(" ", args)))
+        // picocli keeps the whole command line, the subcommand's name included, when it came through Main
+        boolean named = !args.isEmpty() && args.get(0).equals(spec.name());
+        n.put("command", "metaprune " + (named ? "" : spec.name() + (args.isEmpty() ? "" : " ")) + String.join(" ", args))
                 .put("metaprune", VersionInfo.version()).put("jdk", Runtime.version().toString())
                 .put("kernels", Kernels.get().describe()).put("time", LocalDateTime.now().toString());
         if (data != null) {
@@ -44,6 +46,33 @@ final class RunInfo {
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         JSON.writerWithDefaultPrettyPrinter().writeValue(tmp.toFile(), node);
         Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /**
+     * Claims a run folder for this process (a lock on {@code DIR/.lock}, released by the JVM when it
+     * exits, a crash included): two commands writing one run folder would interleave checkpoints
+     * and records, so the second is refused.
+     */
+    static java.io.Closeable lock(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(dir.resolve(".lock"),
+                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
+        java.nio.channels.FileLock l;
+        try {
+            l = ch.tryLock();
+        } catch (java.nio.channels.OverlappingFileLockException e) {
+            l = null;
+        }
+        if (l == null) {
+            ch.close();
+            throw new IllegalArgumentException(dir + " is in use by another metaprune command (it holds " + dir.resolve(".lock")
+                    + "): wait for it to finish, or choose another --run");
+        }
+        java.nio.channels.FileLock held = l;
+        return () -> {
+            held.release();
+            ch.close();
+        };
     }
 
     /** A checkpoint given as a file or as a run folder holding {@code checkpoint.safetensors}. */

@@ -198,12 +198,26 @@ public final class SearchCommand implements Callable<Integer> {
             n.put("flops", r.flops()).put("params", r.params());
             return n;
         };
-        runDir = resume != null ? SearchRun.resume(dir, a.geneSpace(), extras)
-                : SearchRun.create(dir, settings, a.geneSpace(), extras);
+        java.io.Closeable lock = RunInfo.lock(dir);
+        try {
+            runDir = resume != null ? SearchRun.resume(dir, a.geneSpace(), extras)
+                    : SearchRun.create(dir, settings, a.geneSpace(), extras);
+        } catch (IOException | RuntimeException e) {
+            lock.close();
+            throw e;
+        }
 
-        Datasets.Loaded loaded = Datasets.load(tc.dataset(), data);
-        PruningNetTrainer trainer = new PruningNetTrainer(tc, loaded.train(), a);
-        try (runDir) {
+        Datasets.Loaded loaded;
+        PruningNetTrainer trainer;
+        try {
+            loaded = Datasets.load(tc.dataset(), data);
+            trainer = new PruningNetTrainer(tc, loaded.train(), a);
+        } catch (IOException | RuntimeException e) {
+            runDir.close();
+            lock.close();
+            throw e;
+        }
+        try (runDir; lock) {
             trainer.restore(ckpt);
             trainer.pruningNet().flush();
             List<HeldBatch> recal = trainer.recalibrationBatches(recalBatches);

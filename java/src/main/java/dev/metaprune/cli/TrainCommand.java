@@ -124,11 +124,15 @@ public final class TrainCommand implements Callable<Integer> {
             cfg = new TrainConfig(dataset, entry.name(), t.channels(), t.height(), t.numClasses(), epochs, batch, lr,
                     schedule, wd, 0.9f, 0.1f, seed, holdout, maxSteps);
             dir = run != null ? run : RunInfo.defaultDir("train-" + entry.name());
+            if (Files.exists(dir.resolve("checkpoint.safetensors"))) {
+                throw new IllegalArgumentException(dir + " already holds a training run: continue it with --resume "
+                        + dir + " or choose another --run");
+            }
         }
         Datasets.Loaded loaded = probe != null ? probe : Datasets.load(cfg.dataset(), data); // read once
         System.out.println("data:    " + loaded.description());
         PruningNetTrainer trainer = new PruningNetTrainer(cfg, loaded.train());
-        try {
+        try (java.io.Closeable lock = RunInfo.lock(dir)) {
             if (resume != null) {
                 trainer.restore(dir.resolve("checkpoint.safetensors"));
                 System.out.println("resumed: " + dir + " after epoch " + trainer.startEpoch() + " of " + cfg.epochs());

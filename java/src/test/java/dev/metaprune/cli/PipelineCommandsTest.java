@@ -59,6 +59,26 @@ class PipelineCommandsTest {
 
     @Test
     @Order(2)
+    void aRunFolderInUseOrAlreadyTrainedIsRefused() throws Exception {
+        JsonNode rec = JSON.readTree(pn.resolve("run.json").toFile());
+        String cmd = rec.get("invocations").get(0).get("command").asText();
+        assertTrue(cmd.startsWith("metaprune train --arch mobilenetv1-cifar "), "recorded once, as typed: " + cmd);
+        var again = run("train", "--arch", "mobilenetv1-cifar", "--data", data.toString(), "--epochs", "1",
+                "--max-steps-per-epoch", "2", "--batch", "8", "--run", pn.toString());
+        assertEquals(2, again.code(), again.out());
+        assertTrue(again.err().contains("already holds a training run"), again.err());
+        Path busy = tmp.resolve("busy");
+        try (var held = RunInfo.lock(busy)) {
+            var r = run("search", "--checkpoint", pn.toString(), "--data", data.toString(), "--max-flops", "50%",
+                    "--run", busy.toString(), "--quiet");
+            assertEquals(2, r.code(), r.out());
+            assertTrue(r.err().contains("in use by another metaprune command"), r.err());
+        }
+        assertTrue(!Files.exists(busy.resolve("search.json")), "nothing written to a folder in use");
+    }
+
+    @Test
+    @Order(2)
     void searchesAndWritesOneLinePerCandidate() throws Exception {
         var r = run("search", "--checkpoint", pn.toString(), "--data", data.toString(), "--max-flops", "50%",
                 "--population", "4", "--top-k", "2", "--mutations", "1", "--crossovers", "1", "--iterations", "2",
