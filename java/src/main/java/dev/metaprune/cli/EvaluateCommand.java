@@ -91,7 +91,7 @@ public final class EvaluateCommand implements Callable<Integer> {
             Gene g = Files.isRegularFile(gf) ? Gene.read(gf) : Gene.parse(a.geneSpace(), gene);
             a.geneSpace().validate(g.indices());
             Datasets.Loaded loaded = Datasets.load(cfg.dataset(), data);
-            PruningNetTrainer t = new PruningNetTrainer(cfg, loaded.train(), a);
+            PruningNetTrainer t = PruningNetTrainer.forEvaluation(cfg, loaded.train(), a);
             try {
                 t.restore(ckpt);
                 t.pruningNet().flush();

@@ -211,7 +211,7 @@ public final class SearchCommand implements Callable<Integer> {
         PruningNetTrainer trainer;
         try {
             loaded = Datasets.load(tc.dataset(), data);
-            trainer = new PruningNetTrainer(tc, loaded.train(), a);
+            trainer = PruningNetTrainer.forEvaluation(tc, loaded.train(), a);
         } catch (IOException | RuntimeException e) {
             runDir.close();
             lock.close();

@@ -71,6 +71,8 @@ public final class Generator {
     private final float momentum;
     private final float weightDecay;
     private final boolean nesterov;
+    /** No momentum buffers, no training: weights are only generated (a search, an evaluation). */
+    private final boolean frozen;
 
     // the step in flight
     private final float[] enc;
@@ -95,6 +97,15 @@ public final class Generator {
      */
     public Generator(int encDim, int hidden, int outMax, int inMax, int kh, int kw, float momentum,
                      float weightDecay, boolean nesterov) {
+        this(encDim, hidden, outMax, inMax, kh, kw, momentum, weightDecay, nesterov, true);
+    }
+
+    /**
+     * As above; with {@code trainable} false the generator keeps no momentum buffers (half the
+     * memory), {@link #state()} holds the parameters only, and it can generate but not train.
+     */
+    public Generator(int encDim, int hidden, int outMax, int inMax, int kh, int kw, float momentum,
+                     float weightDecay, boolean nesterov, boolean trainable) {
         if (encDim <= 0 || hidden <= 0 || outMax <= 0 || inMax <= 0 || kh <= 0 || kw <= 0) {
             throw new IllegalArgumentException("generator sizes must be positive: enc " + encDim + ", hidden "
                     + hidden + ", weight [" + outMax + ", " + inMax + ", " + kh + ", " + kw + "]");
@@ -119,10 +130,11 @@ public final class Generator {
         b1 = new float[hidden];
         w2 = new float[rows * hidden];
         b2 = new float[rows];
-        mw1 = new float[w1.length];
-        mb1 = new float[hidden];
-        mw2 = new float[w2.length];
-        mb2 = new float[rows];
+        this.frozen = !trainable;
+        mw1 = new float[frozen ? 0 : w1.length];
+        mb1 = new float[frozen ? 0 : hidden];
+        mw2 = new float[frozen ? 0 : w2.length];
+        mb2 = new float[frozen ? 0 : rows];
         last = new int[outMax * inMax];
         Arrays.fill(last, -1);
         lazy = new LazySgd(momentum, weightDecay, nesterov, last.length);
@@ -256,6 +268,10 @@ public final class Generator {
      * steps are brought up to date first (exactly; see {@link LazySgd}).
      */
     public void forward(float[] encoding, int co, int ci, Tensor out) {
+        if (frozen) {
+            generate(encoding, co, ci, out); // every row is current: nothing to catch up
+            return;
+        }
         if (encoding.length != encDim) {
             throw new IllegalArgumentException("encoding has " + encoding.length + " values, the generator takes "
                     + encDim);
@@ -452,6 +468,9 @@ public final class Generator {
      * of learning rate {@code lr} on every parameter of this generator.
      */
     public void backwardAndStep(Tensor dOut, float lr) {
+        if (frozen) {
+            throw new IllegalStateException("this generator was built without momentum buffers (trainable = false)");
+        }
         if (!forwardDone) {
             throw new IllegalStateException("backwardAndStep needs a forward pass first");
         }
@@ -575,6 +594,9 @@ public final class Generator {
 
     /** Brings every row up to date (before a checkpoint is written or weights are exported). */
     public void flush() {
+        if (frozen) {
+            return;
+        }
         int current = lazy.step() - 1;
         int currentSlot = lazy.ensure(current);
         int slots = lazy.slots();
@@ -598,6 +620,9 @@ public final class Generator {
         m.put("fc1.bias", b1);
         m.put("fc2.weight", w2);
         m.put("fc2.bias", b2);
+        if (frozen) {
+            return m;
+        }
         m.put("fc1.weight.momentum", mw1);
         m.put("fc1.bias.momentum", mb1);
         m.put("fc2.weight.momentum", mw2);

@@ -31,6 +31,7 @@ public final class PruningNet {
 
     private final Architecture arch;
     private final Network net;
+    private final boolean trainable;
     private final Kernels k = Kernels.get();
     private final Hyper hyper;
     private final List<Op> ops;
@@ -45,8 +46,19 @@ public final class PruningNet {
     private final Tensor[] fcBMom;
 
     public PruningNet(Architecture arch, int batch, Hyper hyper, long seed) {
+        this(arch, batch, hyper, seed, true);
+    }
+
+    /**
+     * With {@code trainable} false: a PruningNet that only generates weights (a search, an
+     * evaluation): no training executor, no gradients, no momentum buffers (about half the memory
+     * of the generators and all of the training executor's), and {@link #state()} holds what a
+     * checkpoint needs to be read back for generation. {@code batch} is then unused.
+     */
+    public PruningNet(Architecture arch, int batch, Hyper hyper, long seed, boolean trainable) {
         this.arch = arch;
-        this.net = new Network(arch, batch);
+        this.trainable = trainable;
+        this.net = trainable ? new Network(arch, batch) : Network.forInference(arch, 1);
         this.hyper = hyper;
         this.ops = arch.ops();
         int n = ops.size();
@@ -67,11 +79,13 @@ public final class PruningNet {
                 case Op.Conv c -> {
                     int[] s = c.maxWeightShape();
                     gens[i] = new Generator(c.generator().inputs().size(), c.generator().hidden(), s[0], s[1], s[2], s[3],
-                            hyper.momentum(), hyper.weightDecay(), hyper.nesterov()).initDefault(seeds.nextLong());
+                            hyper.momentum(), hyper.weightDecay(), hyper.nesterov(), trainable).initDefault(seeds.nextLong());
                     genOut[i] = Tensor.zeros(s);
-                    genGrad[i] = Tensor.zeros(s);
                     p.weight[i] = genOut[i];
-                    p.weightGrad[i] = genGrad[i];
+                    if (trainable) {
+                        genGrad[i] = Tensor.zeros(s);
+                        p.weightGrad[i] = genGrad[i];
+                    }
                 }
                 case Op.BatchNorm b -> {
                     int c = b.channels().base();
@@ -85,10 +99,12 @@ public final class PruningNet {
                     if (b.affineInPruningNet()) {
                         p.gamma[i] = Tensor.zeros(c).fill(1f);
                         p.beta[i] = Tensor.zeros(c);
-                        p.gammaGrad[i] = Tensor.zeros(c);
-                        p.betaGrad[i] = Tensor.zeros(c);
-                        gammaMom[i] = Tensor.zeros(c);
-                        betaMom[i] = Tensor.zeros(c);
+                        if (trainable) {
+                            p.gammaGrad[i] = Tensor.zeros(c);
+                            p.betaGrad[i] = Tensor.zeros(c);
+                            gammaMom[i] = Tensor.zeros(c);
+                            betaMom[i] = Tensor.zeros(c);
+                        }
                     }
                 }
                 case Op.Linear l -> {
@@ -105,10 +121,12 @@ public final class PruningNet {
                     }
                     p.weight[i] = w;
                     p.bias[i] = b;
-                    p.weightGrad[i] = Tensor.zeros(w.shape());
-                    p.biasGrad[i] = Tensor.zeros(b.shape());
-                    fcWMom[i] = Tensor.zeros(w.shape());
-                    fcBMom[i] = Tensor.zeros(b.shape());
+                    if (trainable) {
+                        p.weightGrad[i] = Tensor.zeros(w.shape());
+                        p.biasGrad[i] = Tensor.zeros(b.shape());
+                        fcWMom[i] = Tensor.zeros(w.shape());
+                        fcBMom[i] = Tensor.zeros(b.shape());
+                    }
                 }
                 default -> {
                 }
@@ -144,6 +162,9 @@ public final class PruningNet {
 
     /** One training step on a batch with a gene; returns the loss. */
     public float trainStep(Tensor x, int[] labels, int[] geneIndices, float lr) {
+        if (!trainable) {
+            throw new IllegalStateException("this PruningNet was built for generation only (trainable = false)");
+        }
         Widths w = prepare(geneIndices);
         net.forward(x, w, Network.BnMode.TRAIN);
         float loss = net.backward(x, labels, hyper.labelSmoothing());
@@ -191,7 +212,12 @@ public final class PruningNet {
         }
     }
 
-    /** Parameters, momentum buffers and BN statistics by name (generators flushed first). */
+    /** Whether this PruningNet can train (else it only generates weights). */
+    public boolean trainable() {
+        return trainable;
+    }
+
+    /** Parameters, momentum buffers (when trainable) and BN statistics by name (generators flushed first). */
     public Map<String, Tensor> state() {
         Map<String, Tensor> m = new LinkedHashMap<>();
         Network.Params p = net.params();
@@ -213,15 +239,19 @@ public final class PruningNet {
                     if (p.gamma[i] != null) {
                         m.put(n + ".weight", p.gamma[i]);
                         m.put(n + ".bias", p.beta[i]);
-                        m.put(n + ".weight.momentum", gammaMom[i]);
-                        m.put(n + ".bias.momentum", betaMom[i]);
+                        if (trainable) {
+                            m.put(n + ".weight.momentum", gammaMom[i]);
+                            m.put(n + ".bias.momentum", betaMom[i]);
+                        }
                     }
                 }
                 case Op.Linear l -> {
                     m.put(n + ".weight", p.weight[i]);
                     m.put(n + ".bias", p.bias[i]);
-                    m.put(n + ".weight.momentum", fcWMom[i]);
-                    m.put(n + ".bias.momentum", fcBMom[i]);
+                    if (trainable) {
+                        m.put(n + ".weight.momentum", fcWMom[i]);
+                        m.put(n + ".bias.momentum", fcBMom[i]);
+                    }
                 }
                 default -> {
                 }

@@ -65,6 +65,19 @@ public final class PruningNetTrainer {
 
     /** As {@link #PruningNetTrainer(TrainConfig, ImageDataset)} with an architecture built elsewhere (its name must be the config's). */
     public PruningNetTrainer(TrainConfig cfg, ImageDataset train, Architecture arch) {
+        this(cfg, train, arch, true);
+    }
+
+    /**
+     * A trainer that only evaluates (a search, {@code metaprune evaluate}): its PruningNet keeps no
+     * training executor and no momentum buffers; {@link #restore} reads the parameters and statistics
+     * of a checkpoint, {@link #train} and {@link #writeCheckpoint} refuse.
+     */
+    public static PruningNetTrainer forEvaluation(TrainConfig cfg, ImageDataset train, Architecture arch) {
+        return new PruningNetTrainer(cfg, train, arch, false);
+    }
+
+    private PruningNetTrainer(TrainConfig cfg, ImageDataset train, Architecture arch, boolean trainable) {
         if (!arch.name().equals(cfg.arch())) {
             throw new IllegalArgumentException("architecture " + arch.name() + " given for a run of " + cfg.arch());
         }
@@ -88,7 +101,7 @@ public final class PruningNetTrainer {
         this.totalSteps = (long) stepsPerEpoch * cfg.epochs();
         this.schedule = Training.schedule(cfg.schedule(), cfg.lr(), totalSteps);
         this.pn = new PruningNet(arch, cfg.batch(), new PruningNet.Hyper(cfg.momentum(), cfg.weightDecay(), false,
-                cfg.labelSmoothing()), cfg.seed());
+                cfg.labelSmoothing()), cfg.seed(), trainable);
     }
 
     public PruningNet pruningNet() {
@@ -129,6 +142,7 @@ public final class PruningNetTrainer {
      * @throws TrainingDivergedException when the loss stops being finite (the last checkpoint stays)
      */
     public void train(int untilEpoch, Path dir, Listener listener) throws IOException {
+        requireTrainable();
         Files.createDirectories(dir);
         Kernels k = Kernels.get();
         int end = Math.min(untilEpoch, cfg.epochs());
@@ -165,6 +179,7 @@ public final class PruningNetTrainer {
 
     /** Writes a checkpoint of the state after {@link #startEpoch()} epochs (temporary file, then rename). */
     public Path writeCheckpoint(Path file) throws IOException {
+        requireTrainable(); // a checkpoint without momentum would not resume bit for bit
         Map<String, Tensor> state = pn.state();
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("format", FORMAT);
@@ -181,6 +196,12 @@ public final class PruningNetTrainer {
         meta.put("jdk", Runtime.version().toString());
         SafeTensors.write(file, state, null, meta);
         return file;
+    }
+
+    private void requireTrainable() {
+        if (!pn.trainable()) {
+            throw new IllegalStateException("this trainer was built for evaluation only (forEvaluation)");
+        }
     }
 
     /** Reads the training configuration stored in a checkpoint. */

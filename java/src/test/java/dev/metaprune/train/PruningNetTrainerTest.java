@@ -100,14 +100,30 @@ class PruningNetTrainerTest {
 
     @Test
     void trainingLearnsTheToyTask() throws IOException {
-        PruningNetTrainer t = trainer(new TrainConfig("toy", "toy", 1, 16, 4, 10, 8, 0.2,
-                "linear", 4e-5f, 0.9f, 0.1f, 3, 4, 0), toyData(48));
+        TrainConfig cfg = new TrainConfig("toy", "toy", 1, 16, 4, 10, 8, 0.2, "linear", 4e-5f, 0.9f, 0.1f, 3, 4, 0);
+        ImageDataset data = toyData(48);
+        PruningNetTrainer t = trainer(cfg, data);
         t.train(10, tmp.resolve("learn"), null);
         int[] largest = new int[t.architecture().geneSpace().length()];
         Arrays.fill(largest, 30);
+        int[] mixed = new int[largest.length];
+        for (int i = 0; i < mixed.length; i++) {
+            mixed[i] = (7 * i + 3) % 31;
+        }
         double acc = t.evaluateGene(largest, 4);
+        double accMixed = t.evaluateGene(mixed, 4);
         t.close();
         assertTrue(acc > 0.6, "held-out accuracy " + acc + " on a 4-class task that is trivially separable");
+
+        // an evaluation-only trainer reads the same checkpoint without momentum or training buffers and scores alike
+        PruningNetTrainer e = PruningNetTrainer.forEvaluation(cfg, data, TestArchitectures.toy(new InputSpec(1, 16, 4)));
+        e.restore(tmp.resolve("learn").resolve("checkpoint.safetensors"));
+        assertFalse(e.pruningNet().trainable());
+        assertTrue(e.pruningNet().state().keySet().stream().noneMatch(k -> k.endsWith(".momentum")));
+        assertEquals(acc, e.evaluateGene(largest, 4), 0.0);
+        assertEquals(accMixed, e.evaluateGene(mixed, 4), 0.0);
+        assertThrows(IllegalStateException.class, () -> e.train(10, tmp.resolve("no"), null));
+        e.close();
     }
 
     @Test
