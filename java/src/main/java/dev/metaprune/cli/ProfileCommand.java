@@ -50,7 +50,7 @@ import picocli.CommandLine.Option;
                         + " interrupted run.",
                 "",
                 "--validate N draws N random genes, predicts each network from the table, measures it end to end"
-                        + " on the same device, prints the errors (mean and worst absolute %, rank correlation), fits"
+                        + " on the same device, prints the errors (mean and worst absolute %%, rank correlation), fits"
                         + " the per-network overhead (a constant, or scale and constant; judged leave-one-out) and"
                         + " stores the best model in the table. --compare REF compares --table with another table"
                         + " of the same network (sampled vs full, 128-bit vs 512-bit vectors).",
