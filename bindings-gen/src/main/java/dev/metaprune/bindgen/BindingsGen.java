@@ -203,6 +203,13 @@ public final class BindingsGen {
     }
 
     private static Function parseFunction(String s, int line, List<String> qualifiers, List<String> handles) {
+        Matcher words = IDENT.matcher(s);
+        while (words.find()) {
+            String w = words.group();
+            if (REJECTED_WORDS.contains(w) || w.equals("struct")) {
+                throw new UnsupportedCException(line, "'" + w + "' is not supported: " + s);
+            }
+        }
         int open = s.indexOf('('), close = s.lastIndexOf(')');
         if (open < 0 || close < open || !s.substring(close + 1).strip().equals(";")) {
             throw new UnsupportedCException(line, "not a function prototype: " + s);
