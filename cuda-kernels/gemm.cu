@@ -77,7 +77,7 @@ int mp_conv1x1_forward(mp_stream stream, int p, int c_in, int c_out, const float
     MP_REQUIRE(ldx >= c_in && ldy >= c_out && w_ci_max >= c_in, fn, "leading dimension too small");
     PlainLoader al{mat(x, ldx, false, p, c_in)};
     PlainLoader bl{mat(w, w_ci_max, false, c_out, c_in)};
-    return run_gemm(fn, MP_STREAM(stream), p, c_out, c_in, al, bl, y, ldy, 1.f, 0.f, bias, false);
+    return run_gemm(fn, MP_STREAM(stream), p, c_out, c_in, al, bl, y, ldy, 1.f, 0.f, bias, bias == nullptr);
 }
 
 int mp_conv1x1_backward_input(mp_stream stream, int p, int c_in, int c_out, const float *dy, int lddy,
@@ -88,7 +88,7 @@ int mp_conv1x1_backward_input(mp_stream stream, int p, int c_in, int c_out, cons
     // dx[p, ci] = sum_o dy[p, o] W[o, ci]: B = W (c_out x c_in) not transposed -> rows ci, contiguous along ci
     PlainLoader al{mat(dy, lddy, false, p, c_out)};
     PlainLoader bl{mat(w, w_ci_max, true, c_in, c_out)};
-    return run_gemm(fn, MP_STREAM(stream), p, c_in, c_out, al, bl, dx, lddx, 1.f, 0.f, nullptr, false);
+    return run_gemm(fn, MP_STREAM(stream), p, c_in, c_out, al, bl, dx, lddx, 1.f, 0.f, nullptr, true);
 }
 
 int mp_conv1x1_backward_weight(mp_stream stream, int p, int c_in, int c_out, const float *x, int ldx,

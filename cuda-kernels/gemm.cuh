@@ -157,9 +157,14 @@ gemm_kernel(AL al, BL bl, ST st, int m, int n, int k, int k_per_split) {
         int gi = m0 + ty * 4 + (i & 3) + (i >> 2) * (BM / 2);
         if (gi >= m) continue;
 #pragma unroll
-        for (int j = 0; j < 8; j++) {
-            int gj = n0 + tx * 4 + (j & 3) + (j >> 2) * (BN / 2);
-            if (gj < n) st(gi, gj, acc[i][j]);
+        for (int h = 0; h < 2; h++) {
+            int gj = n0 + tx * 4 + h * (BN / 2);
+            if (gj + 3 < n) {
+                st.put4(gi, gj, acc[i][4 * h], acc[i][4 * h + 1], acc[i][4 * h + 2], acc[i][4 * h + 3]);
+            } else {
+#pragma unroll
+                for (int u = 0; u < 4; u++) if (gj + u < n) st(gi, gj + u, acc[i][4 * h + u]);
+            }
         }
     }
 }
@@ -199,17 +204,29 @@ struct GatherLoader {
 
 // Epilogues.
 struct StoreScaled {   // C = alpha * acc + beta * C (+ bias[j]); beta == 0 never reads C
-    float *c; long long ldc; float alpha, beta; const float *bias;
+    float *c; long long ldc; float alpha, beta; const float *bias; bool vec;
     __device__ __forceinline__ void operator()(int i, int j, float v) const {
         float *p = c + i * ldc + j;
         float r = alpha * v + (bias ? bias[j] : 0.f);
         *p = beta == 0.f ? r : r + beta * *p;
+    }
+    __device__ __forceinline__ void put4(int i, int j, float a, float b, float cc, float d) const {
+        if (!vec) { (*this)(i, j, a); (*this)(i, j + 1, b); (*this)(i, j + 2, cc); (*this)(i, j + 3, d); return; }
+        float4 *p = reinterpret_cast<float4 *>(c + i * ldc + j);
+        float4 r = make_float4(alpha * a, alpha * b, alpha * cc, alpha * d);
+        if (bias) { r.x += bias[j]; r.y += bias[j + 1]; r.z += bias[j + 2]; r.w += bias[j + 3]; }
+        if (beta != 0.f) { float4 o = *p; r.x += beta * o.x; r.y += beta * o.y; r.z += beta * o.z; r.w += beta * o.w; }
+        *p = r;
     }
 };
 struct StoreAtomic {   // split-K: C += alpha * acc (C pre-scaled by beta)
     float *c; long long ldc; float alpha;
     __device__ __forceinline__ void operator()(int i, int j, float v) const {
         atomicAdd(c + i * ldc + j, alpha * v);
+    }
+    __device__ __forceinline__ void put4(int i, int j, float a, float b, float cc, float d) const {
+        float *p = c + i * ldc + j;
+        atomicAdd(p, alpha * a); atomicAdd(p + 1, alpha * b); atomicAdd(p + 2, alpha * cc); atomicAdd(p + 3, alpha * d);
     }
 };
 
@@ -224,13 +241,14 @@ int run_tile(const char *fn, cudaStream_t s, int m, int n, int k, const AL &al, 
     long long tiles = (long long) grid.x * grid.y;
     int sms = sm_count();
     int splits = 1;
-    if (allow_split && bias == nullptr && tiles < 2LL * sms && k >= 2048) {
+    if (allow_split && bias == nullptr && tiles < 2LL * sms && k >= 256) {
         splits = (int) ((2LL * sms + tiles - 1) / tiles);
-        splits = min(splits, k / 512);
+        splits = min(splits, k / 128);
         splits = max(splits, 1);
     }
     if (splits == 1) {
-        gemm_kernel<BM, BN><<<grid, NT, 0, s>>>(al, bl, StoreScaled{c, ldc, alpha, beta, bias}, m, n, k, k);
+        bool vec = aligned16(c) && (ldc % 4) == 0;
+        gemm_kernel<BM, BN><<<grid, NT, 0, s>>>(al, bl, StoreScaled{c, ldc, alpha, beta, bias, vec}, m, n, k, k);
         return check_launch(fn);
     }
     int kps = (k + splits - 1) / splits;
@@ -252,8 +270,21 @@ int run_gemm(const char *fn, cudaStream_t s, int m, int n, int k, const AL &al, 
         scale_matrix<<<blocks_for((long long) m * n, 256), 256, 0, s>>>(c, ldc, m, n, beta);
         return check_launch(fn);
     }
-    if (n <= 32) return run_tile<128, 32>(fn, s, m, n, k, al, bl, c, ldc, alpha, beta, bias, allow_split);
-    if (n <= 64) return run_tile<128, 64>(fn, s, m, n, k, al, bl, c, ldc, alpha, beta, bias, allow_split);
+    long long sms2 = 2LL * sm_count();
+    long long mt128 = (m + 127) / 128, mt64 = (m + 63) / 64;
+    if (n <= 32) {
+        if (mt128 < sms2) return run_tile<64, 32>(fn, s, m, n, k, al, bl, c, ldc, alpha, beta, bias, allow_split);
+        return run_tile<128, 32>(fn, s, m, n, k, al, bl, c, ldc, alpha, beta, bias, allow_split);
+    }
+    if (n <= 64) {
+        if (mt128 < sms2) return run_tile<64, 64>(fn, s, m, n, k, al, bl, c, ldc, alpha, beta, bias, allow_split);
+        return run_tile<128, 64>(fn, s, m, n, k, al, bl, c, ldc, alpha, beta, bias, allow_split);
+    }
+    if (mt128 * ((n + 127) / 128) < sms2 / 2) {
+        if (mt64 * ((n + 63) / 64) >= sms2 || k < 2048) {
+            return run_tile<64, 64>(fn, s, m, n, k, al, bl, c, ldc, alpha, beta, bias, allow_split);
+        }
+    }
     return run_tile<128, 128>(fn, s, m, n, k, al, bl, c, ldc, alpha, beta, bias, allow_split);
 }
 }  // namespace mp

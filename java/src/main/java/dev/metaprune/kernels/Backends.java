@@ -17,8 +17,9 @@ final class Backends {
                     k = switch (name) {
                         case "cpu" -> new CpuKernels();
                         case "cuda" -> dev.metaprune.cuda.CudaKernels.create();
+                        case "cuda-verify" -> dev.metaprune.cuda.VerifyingKernels.create();
                         default -> throw new IllegalArgumentException("unknown backend '" + name
-                                + "' (-Dmetaprune.backend): available: cpu, cuda");
+                                + "' (-Dmetaprune.backend): available: cpu, cuda, cuda-verify");
                     };
                     selected = k;
                 }
