@@ -10,9 +10,9 @@ if [[ "$skip" == true ]]; then
   echo "metaprune: CUDA library skipped on purpose (-Dmetaprune.cuda.skip=true)"; exit 0
 fi
 nvcc=${CUDACXX:-$(command -v nvcc || true)}
-[[ -z "$nvcc" && -x /usr/local/cuda/bin/nvcc ]] && nvcc=/usr/local/cuda/bin/nvcc
-if [[ -z "$nvcc" ]]; then
-  echo "metaprune: no nvcc found: CUDA library skipped (install the CUDA toolkit or set CUDACXX to build it; -Dmetaprune.cuda.skip=true silences this)"
+[[ -z "${CUDACXX:-}" && -z "$nvcc" && -x /usr/local/cuda/bin/nvcc ]] && nvcc=/usr/local/cuda/bin/nvcc
+if [[ -z "$nvcc" || ! -x "$nvcc" ]]; then
+  echo "metaprune: no nvcc found${nvcc:+ at $nvcc}: CUDA library skipped (install the CUDA toolkit or set CUDACXX to build it; -Dmetaprune.cuda.skip=true silences this)"
   exit 0
 fi
 if ! command -v cmake >/dev/null; then
