@@ -16,8 +16,10 @@ final class Backends {
                     String name = System.getProperty("metaprune.backend", "cpu");
                     k = switch (name) {
                         case "cpu" -> new CpuKernels();
+                        case "cuda" -> dev.metaprune.cuda.CudaKernels.create();
+                        case "cuda-verify" -> dev.metaprune.cuda.VerifyingKernels.create();
                         default -> throw new IllegalArgumentException("unknown backend '" + name
-                                + "' (-Dmetaprune.backend): available: cpu");
+                                + "' (-Dmetaprune.backend): available: cpu, cuda, cuda-verify");
                     };
                     selected = k;
                 }

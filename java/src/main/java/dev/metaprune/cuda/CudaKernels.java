@@ -1,0 +1,499 @@
+package dev.metaprune.cuda;
+
+import dev.metaprune.cuda.ffm.MetaPruneNative;
+import dev.metaprune.kernels.Conv2dSpec;
+import dev.metaprune.kernels.CpuKernels;
+import dev.metaprune.kernels.Kernels;
+import dev.metaprune.tensor.Tensor;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.IdentityHashMap;
+import java.util.List;
+
+/**
+ * The CUDA backend of {@link Kernels}: every operation runs on the GPU through libmetaprune_cuda.
+ *
+ * <p><b>Where the data lives.</b> {@link Tensor} keeps its data on the Java heap (the CPU backend's
+ * Vector API kernels read it there), so this backend copies each call's operands to the device,
+ * runs the kernel and copies the outputs back (rows only: the gaps of a channel view are never
+ * written). That makes it a drop-in switch for the whole library and the reference that proves the
+ * kernels against the CPU on real workloads, but not the fast path: the copies cost more than most
+ * kernels. The fast path is device-resident: keep weights, activations and gradients in
+ * {@link DeviceBuffer}s and call the kernels through {@link Cuda#lib()} (the GPU benchmarks and the
+ * generator check do). Moving {@link Tensor} itself onto the device is the next step (see the
+ * native-path notes in {@code cuda-kernels/README.md}).
+ *
+ * <p>{@link #countTopK} is a metric on a few logits: it runs on the CPU.
+ */
+public final class CudaKernels implements Kernels {
+    private final Cuda cuda;
+    private final MetaPruneNative lib;
+    private final CpuKernels cpu = new CpuKernels();
+    private static final MemorySegment NULL = MemorySegment.NULL;
+    private static final MemorySegment STREAM = MemorySegment.NULL;   // the default stream
+
+    public CudaKernels(Cuda cuda) {
+        this.cuda = cuda;
+        this.lib = cuda.lib();
+    }
+
+    /** The backend on this machine's GPU, or {@link IllegalStateException} saying why there is none. */
+    public static CudaKernels create() {
+        return new CudaKernels(Cuda.get());
+    }
+
+    @Override
+    public String name() {
+        return "cuda";
+    }
+
+    @Override
+    public String describe() {
+        return "cuda: " + cuda.device() + " (heap tensors copied per call)";
+    }
+
+    // ---- staging ---------------------------------------------------------------------------------
+
+    /** One call's device copies: one allocation for all operands, outputs copied back on close. */
+    private final class Call implements AutoCloseable {
+        final String fn;
+        final IdentityHashMap<Tensor, Long> offsets = new IdentityHashMap<>();
+        final List<Tensor> tensors = new ArrayList<>();
+        final List<Tensor> outs = new ArrayList<>();
+        final List<int[]> ints = new ArrayList<>();
+        final List<Long> intOffsets = new ArrayList<>();
+        long floats;
+        DeviceBuffer buf;
+
+        Call(String fn) {
+            this.fn = fn;
+        }
+
+        /** Registers an operand (null allowed); output ones are copied back. */
+        Call add(Tensor t, boolean out) {
+            if (t == null || offsets.containsKey(t)) {
+                if (t != null && out && !outs.contains(t)) {
+                    outs.add(t);
+                }
+                return this;
+            }
+            offsets.put(t, floats);
+            tensors.add(t);
+            if (out) {
+                outs.add(t);
+            }
+            floats += (span(t) + 3) / 4 * 4;   // keep every operand 16-byte aligned
+            return this;
+        }
+
+        Call in(Tensor... ts) {
+            for (Tensor t : ts) {
+                add(t, false);
+            }
+            return this;
+        }
+
+        Call out(Tensor... ts) {
+            for (Tensor t : ts) {
+                add(t, true);
+            }
+            return this;
+        }
+
+        long addInts(int[] a) {
+            long at = floats;
+            ints.add(a);
+            intOffsets.add(at);
+            floats += (a.length + 3) / 4 * 4;
+            return at;
+        }
+
+        Call upload() {
+            buf = DeviceBuffer.floats(cuda, Math.max(floats, 4));
+            for (Tensor t : tensors) {
+                long n = span(t);
+                cuda.check(lib.mp_memcpy_htod(buf.at(offsets.get(t)),
+                        MemorySegment.ofArray(t.data()).asSlice((long) t.offset() * 4, n * 4), n * 4), "mp_memcpy_htod");
+            }
+            for (int i = 0; i < ints.size(); i++) {
+                int[] a = ints.get(i);
+                cuda.check(lib.mp_memcpy_htod(buf.at(intOffsets.get(i)), MemorySegment.ofArray(a), (long) a.length * 4),
+                        "mp_memcpy_htod");
+            }
+            return this;
+        }
+
+        MemorySegment p(Tensor t) {
+            return t == null ? NULL : buf.at(offsets.get(t));
+        }
+
+        MemorySegment pInts(long at) {
+            return buf.at(at);
+        }
+
+        void check(int status) {
+            cuda.check(status, fn);
+        }
+
+        @Override
+        public void close() {
+            if (buf == null) {
+                return;
+            }
+            try {
+                for (Tensor t : outs) {
+                    long rowBytes = (long) t.cols() * 4;
+                    MemorySegment host = MemorySegment.ofArray(t.data()).asSlice((long) t.offset() * 4, span(t) * 4);
+                    cuda.check(lib.mp_memcpy2d_dtoh(host, (long) t.ld() * 4, buf.at(offsets.get(t)), (long) t.ld() * 4,
+                            rowBytes, t.rows()), "mp_memcpy2d_dtoh (after " + fn + ")");
+                }
+            } finally {
+                buf.close();
+            }
+        }
+    }
+
+    private static long span(Tensor t) {
+        return (long) (t.rows() - 1) * t.ld() + t.cols();
+    }
+
+    private static void require(boolean ok, String msg) {
+        if (!ok) {
+            throw new IllegalArgumentException(msg);
+        }
+    }
+
+    private static String shape(Tensor t) {
+        return Arrays.toString(t.shape());
+    }
+
+    // ---- GEMM and linear ----------------------------------------------------------------------
+
+    @Override
+    public void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
+        require(a.rank() == 2 && b.rank() == 2 && c.rank() == 2, "gemm: operands must be 2-D");
+        int m = c.dim(0), n = c.dim(1);
+        int k = transA ? a.dim(0) : a.dim(1);
+        require((transA ? a.dim(1) : a.dim(0)) == m && (transB ? b.dim(1) : b.dim(0)) == k
+                && (transB ? b.dim(0) : b.dim(1)) == n, "gemm: shapes " + shape(a) + (transA ? "^T" : "") + " x "
+                + shape(b) + (transB ? "^T" : "") + " -> " + shape(c) + " do not match");
+        try (Call call = new Call("mp_gemm").in(a, b).out(c).upload()) {
+            call.check(lib.mp_gemm(STREAM, transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, call.p(a), a.ld(), call.p(b),
+                    b.ld(), beta, call.p(c), c.ld()));
+        }
+    }
+
+    @Override
+    public void linearForward(Tensor x, Tensor w, Tensor bias, Tensor y) {
+        int n = x.rows(), in = x.cols(), out = y.cols();
+        require(y.rows() == n && w.rank() == 2 && w.dim(0) >= out && w.dim(1) >= in, "linearForward: x " + shape(x)
+                + ", w " + shape(w) + ", y " + shape(y) + " do not match");
+        try (Call call = new Call("mp_conv1x1_forward").in(x, w, bias).out(y).upload()) {
+            call.check(lib.mp_conv1x1_forward(STREAM, n, in, out, call.p(x), x.ld(), call.p(w), w.ld(), call.p(bias),
+                    call.p(y), y.ld()));
+        }
+    }
+
+    @Override
+    public void linearBackwardInput(Tensor dy, Tensor w, Tensor dx) {
+        int n = dy.rows(), out = dy.cols(), in = dx.cols();
+        require(dx.rows() == n && w.dim(0) >= out && w.dim(1) >= in, "linearBackwardInput: shapes do not match");
+        try (Call call = new Call("mp_conv1x1_backward_input").in(dy, w).out(dx).upload()) {
+            call.check(lib.mp_conv1x1_backward_input(STREAM, n, in, out, call.p(dy), dy.ld(), call.p(w), w.ld(),
+                    call.p(dx), dx.ld()));
+        }
+    }
+
+    @Override
+    public void linearBackwardParams(Tensor x, Tensor dy, Tensor dw, Tensor dbias, boolean accumulate) {
+        int n = x.rows(), in = x.cols(), out = dy.cols();
+        require(dy.rows() == n && dw.dim(0) >= out && dw.dim(1) >= in, "linearBackwardParams: shapes do not match");
+        try (Call call = new Call("mp_conv1x1_backward_weight").in(x, dy).out(dw, dbias).upload()) {
+            call.check(lib.mp_conv1x1_backward_weight(STREAM, n, in, out, call.p(x), x.ld(), call.p(dy), dy.ld(),
+                    call.p(dw), dw.ld(), call.p(dbias), accumulate ? 1 : 0));
+        }
+    }
+
+    // ---- convolution --------------------------------------------------------------------------
+
+    private static boolean plain1x1(Conv2dSpec s) {
+        return s.isPointwise() && s.strideH() == 1 && s.strideW() == 1;
+    }
+
+    private static boolean depthwiseSquare(Conv2dSpec s) {
+        return s.isDepthwise() && s.kh() == s.kw() && s.strideH() == s.strideW() && s.padH() == s.padW();
+    }
+
+    private static void checkConv(String op, Tensor x, Tensor w, Tensor y, Conv2dSpec s) {
+        require(x.rank() == 4 && y.rank() == 4 && w.rank() == 4, op + ": x, w, y must be 4-D");
+        require(x.dim(3) == s.cIn() && y.dim(3) == s.cOut() && x.dim(0) == y.dim(0)
+                && y.dim(1) == s.outH(x.dim(1)) && y.dim(2) == s.outW(x.dim(2)), op + ": x " + shape(x) + ", y "
+                + shape(y) + " do not match " + s);
+        require(w.dim(0) >= s.cOut() && w.dim(1) >= s.cIn() / s.groups() && w.dim(2) == s.kh() && w.dim(3) == s.kw()
+                && w.isContiguous(), op + ": weight " + shape(w) + " does not hold " + s);
+    }
+
+    @Override
+    public void conv2dForward(Tensor x, Tensor w, Tensor bias, Tensor y, Conv2dSpec s) {
+        checkConv("conv2dForward", x, w, y, s);
+        int n = x.dim(0), h = x.dim(1), wd = x.dim(2), ho = y.dim(1), wo = y.dim(2);
+        if (plain1x1(s)) {
+            try (Call call = new Call("mp_conv1x1_forward").in(x, w, bias).out(y).upload()) {
+                call.check(lib.mp_conv1x1_forward(STREAM, n * h * wd, s.cIn(), s.cOut(), call.p(x), x.ld(), call.p(w),
+                        w.dim(1), call.p(bias), call.p(y), y.ld()));
+            }
+        } else if (depthwiseSquare(s)) {
+            try (Call call = new Call("mp_depthwise_forward").in(x, w, bias).out(y).upload()) {
+                call.check(lib.mp_depthwise_forward(STREAM, n, h, wd, s.cIn(), call.p(x), x.ld(), call.p(w), s.kh(),
+                        s.strideH(), s.padH(), call.p(bias), call.p(y), ho, wo, y.ld()));
+            }
+        } else {
+            try (Call call = new Call("mp_conv2d_forward").in(x, w, bias).out(y).upload()) {
+                call.check(lib.mp_conv2d_forward(STREAM, n, h, wd, s.cIn(), call.p(x), x.ld(), call.p(w), w.dim(1),
+                        s.cOut(), s.kh(), s.kw(), s.strideH(), s.strideW(), s.padH(), s.padW(), s.groups(), call.p(bias),
+                        call.p(y), ho, wo, y.ld()));
+            }
+        }
+    }
+
+    @Override
+    public void conv2dBackwardInput(Tensor dy, Tensor w, Tensor dx, Conv2dSpec s) {
+        checkConv("conv2dBackwardInput", dx, w, dy, s);
+        int n = dx.dim(0), h = dx.dim(1), wd = dx.dim(2), ho = dy.dim(1), wo = dy.dim(2);
+        if (plain1x1(s)) {
+            try (Call call = new Call("mp_conv1x1_backward_input").in(dy, w).out(dx).upload()) {
+                call.check(lib.mp_conv1x1_backward_input(STREAM, n * h * wd, s.cIn(), s.cOut(), call.p(dy), dy.ld(),
+                        call.p(w), w.dim(1), call.p(dx), dx.ld()));
+            }
+        } else if (depthwiseSquare(s)) {
+            try (Call call = new Call("mp_depthwise_backward_input").in(dy, w).out(dx).upload()) {
+                call.check(lib.mp_depthwise_backward_input(STREAM, n, h, wd, s.cIn(), call.p(dy), dy.ld(), call.p(w),
+                        s.kh(), s.strideH(), s.padH(), call.p(dx), ho, wo, dx.ld()));
+            }
+        } else {
+            try (Call call = new Call("mp_conv2d_backward_input").in(dy, w).out(dx).upload()) {
+                call.check(lib.mp_conv2d_backward_input(STREAM, n, h, wd, s.cIn(), call.p(dx), dx.ld(), call.p(w),
+                        w.dim(1), s.cOut(), s.kh(), s.kw(), s.strideH(), s.strideW(), s.padH(), s.padW(), s.groups(),
+                        call.p(dy), ho, wo, dy.ld()));
+            }
+        }
+    }
+
+    @Override
+    public void conv2dBackwardWeight(Tensor x, Tensor dy, Tensor dw, Tensor dbias, Conv2dSpec s, boolean accumulate) {
+        checkConv("conv2dBackwardWeight", x, dw, dy, s);
+        int n = x.dim(0), h = x.dim(1), wd = x.dim(2), ho = dy.dim(1), wo = dy.dim(2);
+        int acc = accumulate ? 1 : 0;
+        if (plain1x1(s)) {
+            try (Call call = new Call("mp_conv1x1_backward_weight").in(x, dy).out(dw, dbias).upload()) {
+                call.check(lib.mp_conv1x1_backward_weight(STREAM, n * h * wd, s.cIn(), s.cOut(), call.p(x), x.ld(),
+                        call.p(dy), dy.ld(), call.p(dw), dw.dim(1), call.p(dbias), acc));
+            }
+        } else if (depthwiseSquare(s) && dw.dim(1) == 1) {
+            try (Call call = new Call("mp_depthwise_backward_weight").in(x, dy).out(dw, dbias).upload()) {
+                call.check(lib.mp_depthwise_backward_weight(STREAM, n, h, wd, s.cIn(), call.p(x), x.ld(), call.p(dy),
+                        dy.ld(), call.p(dw), call.p(dbias), s.kh(), s.strideH(), s.padH(), ho, wo, acc));
+            }
+        } else {
+            try (Call call = new Call("mp_conv2d_backward_weight").in(x, dy).out(dw, dbias).upload()) {
+                call.check(lib.mp_conv2d_backward_weight(STREAM, n, h, wd, s.cIn(), call.p(x), x.ld(), call.p(dw),
+                        w1(dw), s.cOut(), s.kh(), s.kw(), s.strideH(), s.strideW(), s.padH(), s.padW(), s.groups(),
+                        call.p(dy), ho, wo, dy.ld(), call.p(dbias), acc));
+            }
+        }
+    }
+
+    private static int w1(Tensor w) {
+        return w.dim(1);
+    }
+
+    // ---- BatchNorm ----------------------------------------------------------------------------
+
+    @Override
+    public void batchNormTrainForward(Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor saveMean,
+                                      Tensor saveInvStd, Tensor runMean, Tensor runVar, float averageFactor, float eps) {
+        int rows = x.rows(), c = x.cols();
+        require(y.rows() == rows && y.cols() == c && rows > 1, "batchNormTrainForward: x " + shape(x) + ", y " + shape(y));
+        try (Call call = new Call("mp_batchnorm_train_forward").in(x, gamma, beta)
+                .out(y, saveMean, saveInvStd, runMean, runVar).upload()) {
+            call.check(lib.mp_batchnorm_train_forward(STREAM, rows, c, call.p(x), x.ld(), call.p(gamma), call.p(beta),
+                    call.p(y), y.ld(), call.p(saveMean), call.p(saveInvStd), call.p(runMean), call.p(runVar),
+                    averageFactor, eps));
+        }
+    }
+
+    @Override
+    public void batchNormInferenceForward(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar, float eps,
+                                          Tensor y) {
+        int rows = x.rows(), c = x.cols();
+        require(y.rows() == rows && y.cols() == c, "batchNormInferenceForward: x " + shape(x) + ", y " + shape(y));
+        try (Call call = new Call("mp_batchnorm_inference_forward").in(x, gamma, beta, runMean, runVar).out(y).upload()) {
+            call.check(lib.mp_batchnorm_inference_forward(STREAM, rows, c, call.p(x), x.ld(), call.p(gamma), call.p(beta),
+                    call.p(runMean), call.p(runVar), eps, call.p(y), y.ld()));
+        }
+    }
+
+    @Override
+    public void batchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd, Tensor dx,
+                                  Tensor dGamma, Tensor dBeta, boolean accumulate) {
+        int rows = x.rows(), c = x.cols();
+        require(dy.rows() == rows && dx.rows() == rows && dy.cols() == c && dx.cols() == c, "batchNormBackward: shapes");
+        try (Call call = new Call("mp_batchnorm_backward").in(x, dy, gamma, saveMean, saveInvStd)
+                .out(dx, dGamma, dBeta).upload()) {
+            call.check(lib.mp_batchnorm_backward(STREAM, rows, c, call.p(x), x.ld(), call.p(dy), dy.ld(), call.p(gamma),
+                    call.p(saveMean), call.p(saveInvStd), call.p(dx), dx.ld(), call.p(dGamma), call.p(dBeta),
+                    accumulate ? 1 : 0));
+        }
+    }
+
+    // ---- element-wise -------------------------------------------------------------------------
+
+    private void act(int kind, Tensor x, Tensor y) {
+        require(x.rows() == y.rows() && x.cols() == y.cols(), "activation: x " + shape(x) + ", y " + shape(y));
+        try (Call call = new Call("mp_activation_forward").in(x).out(y).upload()) {
+            call.check(lib.mp_activation_forward(STREAM, kind, x.rows(), x.cols(), call.p(x), x.ld(), call.p(y), y.ld()));
+        }
+    }
+
+    private void actBackward(int kind, Tensor x, Tensor dy, Tensor dx) {
+        require(x.rows() == dy.rows() && x.cols() == dy.cols() && dx.rows() == x.rows() && dx.cols() == x.cols(),
+                "activation backward: shapes");
+        try (Call call = new Call("mp_activation_backward").in(x, dy).out(dx).upload()) {
+            call.check(lib.mp_activation_backward(STREAM, kind, x.rows(), x.cols(), call.p(x), x.ld(), call.p(dy),
+                    dy.ld(), call.p(dx), dx.ld()));
+        }
+    }
+
+    @Override
+    public void relu(Tensor x, Tensor y) {
+        act(0, x, y);
+    }
+
+    @Override
+    public void reluBackward(Tensor x, Tensor dy, Tensor dx) {
+        actBackward(0, x, dy, dx);
+    }
+
+    @Override
+    public void relu6(Tensor x, Tensor y) {
+        act(1, x, y);
+    }
+
+    @Override
+    public void relu6Backward(Tensor x, Tensor dy, Tensor dx) {
+        actBackward(1, x, dy, dx);
+    }
+
+    @Override
+    public void add(Tensor a, Tensor b, Tensor y) {
+        require(a.rows() == b.rows() && a.cols() == b.cols() && y.rows() == a.rows() && y.cols() == a.cols(),
+                "add: shapes " + shape(a) + ", " + shape(b) + ", " + shape(y));
+        try (Call call = new Call("mp_add").in(a, b).out(y).upload()) {
+            call.check(lib.mp_add(STREAM, a.rows(), a.cols(), call.p(a), a.ld(), call.p(b), b.ld(), call.p(y), y.ld()));
+        }
+    }
+
+    // ---- pooling ------------------------------------------------------------------------------
+
+    @Override
+    public void maxPoolForward(Tensor x, Tensor y, int[] argmax, int k, int stride, int pad) {
+        require(x.rank() == 4 && y.rank() == 4 && argmax.length >= y.numel(), "maxPoolForward: shapes");
+        int n = x.dim(0), h = x.dim(1), w = x.dim(2), c = x.dim(3), ho = y.dim(1), wo = y.dim(2);
+        int count = (int) y.numel();
+        try (Call call = new Call("mp_maxpool_forward")) {
+            call.in(x).out(y);
+            long at = call.addInts(new int[count]);
+            call.upload();
+            call.check(lib.mp_maxpool_forward(STREAM, n, h, w, c, call.p(x), x.ld(), call.p(y), y.ld(), call.pInts(at),
+                    ho, wo, k, stride, pad));
+            cuda.check(lib.mp_memcpy_dtoh(MemorySegment.ofArray(argmax), call.pInts(at), (long) count * 4),
+                    "mp_memcpy_dtoh");
+        }
+        for (int i = 0; i < count; i++) {
+            argmax[i] += x.offset();
+        }
+    }
+
+    @Override
+    public void maxPoolBackward(Tensor dy, int[] argmax, Tensor dx) {
+        int n = dx.dim(0), h = dx.dim(1), w = dx.dim(2), c = dx.dim(3), ho = dy.dim(1), wo = dy.dim(2);
+        int count = (int) dy.numel();
+        int[] rel = new int[count];
+        long lo = dx.offset(), hi = dx.offset() + span(dx);
+        for (int i = 0; i < count; i++) {
+            require(argmax[i] >= lo && argmax[i] < hi, "maxPoolBackward: argmax[" + i + "] = " + argmax[i]
+                    + " is outside dx");
+            rel[i] = argmax[i] - dx.offset();
+        }
+        try (Call call = new Call("mp_maxpool_backward")) {
+            call.in(dy).out(dx);
+            long at = call.addInts(rel);
+            call.upload();
+            call.check(lib.mp_maxpool_backward(STREAM, n, h, w, c, call.p(dy), dy.ld(), call.pInts(at), ho, wo,
+                    call.p(dx), dx.ld()));
+        }
+    }
+
+    @Override
+    public void globalAvgPoolForward(Tensor x, Tensor y) {
+        int n = x.dim(0), hw = x.dim(1) * x.dim(2), c = x.dim(3);
+        require(y.rows() == n && y.cols() == c, "globalAvgPoolForward: x " + shape(x) + ", y " + shape(y));
+        try (Call call = new Call("mp_global_avgpool_forward").in(x).out(y).upload()) {
+            call.check(lib.mp_global_avgpool_forward(STREAM, n, hw, c, call.p(x), x.ld(), call.p(y), y.ld()));
+        }
+    }
+
+    @Override
+    public void globalAvgPoolBackward(Tensor dy, Tensor dx) {
+        int n = dx.dim(0), hw = dx.dim(1) * dx.dim(2), c = dx.dim(3);
+        require(dy.rows() == n && dy.cols() == c, "globalAvgPoolBackward: dy " + shape(dy) + ", dx " + shape(dx));
+        try (Call call = new Call("mp_global_avgpool_backward").in(dy).out(dx).upload()) {
+            call.check(lib.mp_global_avgpool_backward(STREAM, n, hw, c, call.p(dy), dy.ld(), call.p(dx), dx.ld()));
+        }
+    }
+
+    // ---- loss ---------------------------------------------------------------------------------
+
+    @Override
+    public float softmaxCrossEntropy(Tensor logits, int[] labels, float smoothing, Tensor dLogits) {
+        require(logits.rank() == 2 && labels.length == logits.dim(0), "softmaxCrossEntropy: logits " + shape(logits)
+                + " and " + labels.length + " labels");
+        int n = logits.dim(0), k = logits.dim(1);
+        for (int i = 0; i < n; i++) {
+            require(labels[i] >= 0 && labels[i] < k, "softmaxCrossEntropy: label " + labels[i] + " of row " + i
+                    + " is outside [0, " + k + ")");
+        }
+        require(smoothing >= 0 && smoothing <= 1, "softmaxCrossEntropy: smoothing must be in [0, 1], got " + smoothing);
+        float[] loss = new float[1];
+        try (Call call = new Call("mp_softmax_cross_entropy")) {
+            call.in(logits).out(dLogits);
+            long lab = call.addInts(labels);
+            long lossAt = call.addInts(new int[1]);
+            call.upload();
+            call.check(lib.mp_softmax_cross_entropy(STREAM, n, k, call.p(logits), logits.ld(), call.pInts(lab), smoothing,
+                    call.pInts(lossAt), call.p(dLogits), dLogits == null ? k : dLogits.ld()));
+            cuda.check(lib.mp_memcpy_dtoh(MemorySegment.ofArray(loss), call.pInts(lossAt), 4), "mp_memcpy_dtoh");
+        }
+        return loss[0];
+    }
+
+    @Override
+    public int countTopK(Tensor logits, int[] labels, int k) {
+        return cpu.countTopK(logits, labels, k);
+    }
+
+    // ---- optimiser ----------------------------------------------------------------------------
+
+    @Override
+    public void sgdStep(Tensor param, Tensor grad, Tensor momentumBuf, float lr, float momentum, float weightDecay,
+                        boolean nesterov) {
+        require(param.isContiguous() && grad.isContiguous() && momentumBuf.isContiguous()
+                && param.numel() == grad.numel() && param.numel() == momentumBuf.numel(),
+                "sgdStep: param, grad and momentum must be contiguous and the same size");
+        try (Call call = new Call("mp_sgd_step").in(grad).out(param, momentumBuf).upload()) {
+            call.check(lib.mp_sgd_step(STREAM, param.numel(), call.p(param), call.p(grad), call.p(momentumBuf), lr,
+                    momentum, weightDecay, nesterov ? 1 : 0));
+        }
+    }
+}

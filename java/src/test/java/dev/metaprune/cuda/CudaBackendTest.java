@@ -1,0 +1,93 @@
+package dev.metaprune.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.metaprune.cuda.ffm.MetaPruneNative;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The CUDA backend on any machine: it reports whether it can run and why not; the library's error
+ * paths map to {@link CudaException}s naming the function; and, where there is a GPU, every kernel
+ * matches the CPU kernel ({@link CudaCheck}). Without a GPU those tests are skipped with the reason.
+ */
+class CudaBackendTest {
+
+    @Test
+    void availabilityIsReportedWithAReason() {
+        Cuda.Availability a = Cuda.availability();
+        System.out.println("[cuda] " + a);
+        if (a.available()) {
+            assertNotNull(a.device());
+            assertEquals("cuda", CudaKernels.create().name());
+        } else {
+            assertNotNull(a.reason());
+            assertFalse(a.reason().isBlank());
+            IllegalStateException e = assertThrows(IllegalStateException.class, CudaKernels::create);
+            assertTrue(e.getMessage().contains(a.reason()), e.getMessage());
+        }
+    }
+
+    private static MetaPruneNative libraryOrSkip() {
+        MetaPruneNative lib = Cuda.libraryOrNull();
+        assumeTrue(lib != null, () -> "libmetaprune_cuda not loadable here: " + Cuda.availability().reason());
+        return lib;
+    }
+
+    @Test
+    void invalidArgumentsNameTheKernel() {
+        MetaPruneNative lib = libraryOrSkip();
+        // checked before any CUDA call: works without a GPU too
+        int st = lib.mp_gemm(MemorySegment.NULL, 0, 0, -1, 4, 4, 1f, MemorySegment.NULL, 4, MemorySegment.NULL, 4, 0f,
+                MemorySegment.NULL, 4);
+        assertEquals(MetaPruneNative.MP_ERR_INVALID_ARGUMENT, st);
+        CudaException e = assertThrows(CudaException.class, () -> Cuda.check(lib, st, "mp_gemm"));
+        assertTrue(e.getMessage().startsWith("mp_gemm: invalid argument"), e.getMessage());
+        int st2 = lib.mp_depthwise_forward(MemorySegment.NULL, 1, 8, 8, 16, MemorySegment.NULL, 8, MemorySegment.NULL,
+                3, 1, 1, MemorySegment.NULL, MemorySegment.NULL, 8, 8, 16);
+        CudaException e2 = assertThrows(CudaException.class, () -> Cuda.check(lib, st2, "mp_depthwise_forward"));
+        assertTrue(e2.getMessage().contains("mp_depthwise_forward") && e2.getMessage().contains("leading dimension"),
+                e2.getMessage());
+    }
+
+    @Test
+    void cudaErrorsCarryTheCudaErrorString() {
+        MetaPruneNative lib = libraryOrSkip();
+        assumeTrue(!Cuda.availability().available(), "this check needs a machine without a usable GPU");
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+            int st = lib.mp_malloc(out, 1024);
+            assertNotEquals(MetaPruneNative.MP_OK, st);
+            CudaException e = assertThrows(CudaException.class, () -> Cuda.check(lib, st, "mp_malloc"));
+            System.out.println("[cuda] " + e.getMessage());
+            assertTrue(e.getMessage().startsWith("mp_malloc: cuda"), e.getMessage());
+            assertTrue(e.cudaError() != 0, "the CUDA error number is kept");
+        }
+    }
+
+    @Test
+    void everyKernelMatchesTheCpu() {
+        Cuda.Availability a = Cuda.availability();
+        assumeTrue(a.available(), () -> "no GPU: " + a.reason());
+        List<CudaCheck.Result> rs = new CudaCheck(Cuda.get(), System.nanoTime()).runAll(false);
+        assertTrue(rs.size() > 60, "all checks ran");
+        List<CudaCheck.Result> failed = rs.stream().filter(r -> !r.passed()).toList();
+        assertTrue(failed.isEmpty(), () -> "failed: " + failed);
+    }
+
+    @Test
+    void bindingsCoverTheLibrary() {
+        MetaPruneNative lib = libraryOrSkip();
+        assertEquals(MetaPruneNative.MP_ABI_VERSION, lib.mp_abi_version());
+        assertTrue(MetaPruneNative.FUNCTIONS.contains("mp_generator_backward_sgd"));
+    }
+}
