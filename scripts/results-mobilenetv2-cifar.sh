@@ -32,16 +32,25 @@ for b in 50 25; do
 done
 
 # 3. Retraining from scratch: 600 steps of 64, lr 0.05 cosine, seeds 1-3, searched and uniform alike.
+#    JOBS runs (default 2) at a time, each on THREADS kernel threads (default 1): on a shared 2-core machine two
+#    1-thread runs finish sooner than one 2-thread run after another (no thread waits on a descheduled partner).
+retrain() { # budget kind seed
+  local r="$out/r$1-$2-s$3"
+  done_run "$r" test_top1 && return 0
+  if [[ -f "$r/checkpoint.safetensors" ]]; then $mp retrain --resume "$r" --threads "${THREADS:-1}" --quiet; return; fi
+  local extra=(); [[ $2 == uniform ]] && extra=(--uniform)
+  $mp retrain --from-search "$out/search-$1" "${extra[@]}" --epochs 1 --max-steps-per-epoch 600 --batch 64 \
+    --lr 0.05 --schedule cosine --seed "$3" --threads "${THREADS:-1}" --quiet --run "$r" > "$r.log" 2>&1
+}
+running=0
 for seed in 1 2 3; do
   for b in 50 25; do
     for kind in searched uniform; do
-      r="$out/r$b-$kind-s$seed"
-      done_run "$r" test_top1 && continue
-      if [[ -f "$r/checkpoint.safetensors" ]]; then $mp retrain --resume "$r" --quiet; continue; fi
-      extra=(); [[ $kind == uniform ]] && extra=(--uniform)
-      $mp retrain --from-search "$out/search-$b" "${extra[@]}" --epochs 1 --max-steps-per-epoch 600 --batch 64 \
-        --lr 0.05 --schedule cosine --seed "$seed" --quiet --run "$r"
+      retrain "$b" "$kind" "$seed" &
+      running=$((running + 1))
+      if (( running >= ${JOBS:-2} )); then wait -n || true; running=$((running - 1)); fi
     done
   done
 done
-echo "all runs in $out"
+wait
+python3 scripts/results_table.py "$out"
