@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
 /** Pruning surgery: shapes, residual consistency, the kept channels, and exactness on channels that are dead. */
 class SurgeryTest {
     static Architecture arch(String name) {
-        return Architectures.get(name, 1, 16, 10);
+        return Architectures.get(name, 1, 8, 10);
     }
 
     static DenseModel dense(Architecture a, long seed) {
@@ -230,6 +230,37 @@ class SurgeryTest {
         for (int i = 0; i < full.length; i++) {
             assertEquals(full[i], pruned[i], 1e-4f * Math.max(1f, scale), "logit " + i);
         }
+    }
+
+    @Test
+    void bnSparsityAddsItsSubgradientToTheScales() {
+        Architecture a = arch("mobilenetv1-cifar");
+        DenseModel plain = dense(a, 21), sparse = dense(a, 21);
+        sparse.setBnL1(0.5f);
+        Tensor x = input(a, 4, 3);
+        int[] labels = {0, 1, 2, 3};
+        Map<String, Tensor> before = new java.util.HashMap<>();
+        for (Map.Entry<String, Tensor> e : plain.weights().entrySet()) {
+            before.put(e.getKey(), e.getValue().copy());
+        }
+        float lr = 0.1f;
+        plain.trainStep(x, labels, lr);
+        sparse.trainStep(x, labels, lr);
+        int checked = 0;
+        for (Op op : a.ops()) {
+            if (op instanceof Op.BatchNorm b) {
+                String n = b.name() + ".weight";
+                float[] g0 = before.get(n).toArray(), gp = plain.weights().get(n).toArray(),
+                        gs = sparse.weights().get(n).toArray();
+                for (int c = 0; c < g0.length; c++) { // first step: momentum buffer = gradient
+                    assertEquals(-lr * 0.5f * Math.signum(g0[c]), gs[c] - gp[c], 1e-5f, n + "[" + c + "]");
+                    checked++;
+                }
+                assertArrayEquals(plain.weights().get(b.name() + ".bias").toArray(),
+                        sparse.weights().get(b.name() + ".bias").toArray(), 1e-6f);
+            }
+        }
+        assertTrue(checked > 100);
     }
 
     @Test
