@@ -7,6 +7,7 @@ import dev.metaprune.nn.arch.Architecture;
 import dev.metaprune.nn.arch.Architectures;
 import dev.metaprune.nn.arch.Widths;
 import dev.metaprune.nn.cost.CostCounter;
+import dev.metaprune.prune.Amc;
 import dev.metaprune.prune.ChannelGroups;
 import dev.metaprune.prune.Pruner;
 import dev.metaprune.prune.Ranking;
@@ -40,13 +41,14 @@ import picocli.CommandLine.Option;
                         + " (fine-tuning, after every epoch; `--resume RUN` continues it) and run.json (method, source,"
                         + " kept widths, FLOPs, test top-1). `metaprune retrain --from-pruned RUN [--scratch-b]` trains"
                         + " the same structure from scratch.", ""},
-        subcommands = {PruneCommand.L1.class, PruneCommand.Slim.class},
+        subcommands = {PruneCommand.L1.class, PruneCommand.Slim.class, PruneCommand.AmcMethod.class},
         footer = {"", "Examples:",
                 "  metaprune train --full --epochs 10 --run runs/full",
                 "  metaprune prune l1 --from runs/full --max-flops 50% --epochs 3",
                 "  metaprune prune l1 --from runs/full --keep 0.5 --layer-keep block3.mid=0.3",
                 "  metaprune train --full --bn-l1 1e-4 --epochs 10 --run runs/sparse",
-                "  metaprune prune slim --from runs/sparse --max-flops 25% --epochs 3"})
+                "  metaprune prune slim --from runs/sparse --max-flops 25% --epochs 3",
+                "  metaprune prune amc --from runs/full --max-flops 50% --warmup 100 --episodes 300"})
 public final class PruneCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -103,8 +105,18 @@ public final class PruneCommand implements Runnable {
         boolean quiet;
     }
 
-    /** What a method decides: the channels kept per group, and what to record about how. */
-    record Plan(int[][] keptByGroup, ObjectNode details) {
+    /**
+     * What a method decides: the channels kept per group, what to record about how, and (AMC) the source weights with
+     * refitted layers to cut instead of the original ones (null: the original).
+     */
+    record Plan(int[][] keptByGroup, ObjectNode details, Map<String, Tensor> weights) {
+        Plan(int[][] keptByGroup, ObjectNode details) {
+            this(keptByGroup, details, null);
+        }
+    }
+
+    /** What a method may need besides the weights: the data, the run folder. */
+    record Context(Datasets.Loaded data, Path dir) {
     }
 
     /** The flow shared by the methods: load, plan, cut, save, fine-tune. */
@@ -118,7 +130,7 @@ public final class PruneCommand implements Runnable {
         abstract String name();
 
         abstract Plan plan(ChannelGroups groups, Widths src, Map<String, Tensor> weights, Long maxFlops,
-                           RetrainConfig srcCfg);
+                           RetrainConfig srcCfg, Context ctx) throws IOException;
 
         @Override
         public Integer call() throws IOException {
@@ -156,14 +168,15 @@ public final class PruneCommand implements Runnable {
             Path dir = c.run != null ? c.run : RunInfo.defaultDir("prune-" + name());
             DenseRun.checkFresh(dir);
             ChannelGroups groups = ChannelGroups.of(arch);
-            Plan plan = plan(groups, src, weights, budget, srcCfg);
+            Datasets.Loaded loaded = Datasets.load(srcCfg.dataset(), c.data);
+            Files.createDirectories(dir);
+            Plan plan = plan(groups, src, weights, budget, srcCfg, new Context(loaded, dir));
             int[][] byDim = Surgery.keptByDim(groups, src, plan.keptByGroup());
-            Surgery.Pruned pruned = Surgery.apply(src, weights, byDim);
+            Surgery.Pruned pruned = Surgery.apply(src, plan.weights() != null ? plan.weights() : weights, byDim);
             long flops = CostCounter.count(pruned.widths()).flops();
             if (budget != null && flops > budget) {
                 throw new IllegalStateException("pruned network has " + flops + " FLOPs, over the budget " + budget);
             }
-            Files.createDirectories(dir);
             String widthSpec = "channels:" + pruned.widths().spec();
             Map<String, String> meta = new LinkedHashMap<>();
             meta.put("format", "metaprune-pruned/1");
@@ -174,7 +187,6 @@ public final class PruneCommand implements Runnable {
             Path prunedFile = dir.resolve("pruned.safetensors");
             SafeTensors.write(prunedFile, pruned.weights(), null, meta);
 
-            Datasets.Loaded loaded = Datasets.load(srcCfg.dataset(), c.data);
             RetrainConfig cfg = new RetrainConfig(srcCfg.dataset(), arch.name(), srcCfg.inChannels(),
                     srcCfg.inputSize(), srcCfg.classes(), widthSpec, c.epochs, c.batch != null ? c.batch
                     : srcCfg.batch(), c.lr, c.schedule, srcCfg.weightDecay(), srcCfg.momentum(),
@@ -224,7 +236,8 @@ public final class PruneCommand implements Runnable {
         }
 
         @Override
-        Plan plan(ChannelGroups groups, Widths src, Map<String, Tensor> weights, Long maxFlops, RetrainConfig srcCfg) {
+        Plan plan(ChannelGroups groups, Widths src, Map<String, Tensor> weights, Long maxFlops, RetrainConfig srcCfg,
+                  Context ctx) {
             if (keep == null && maxFlops == null) {
                 throw new IllegalArgumentException("give --keep F or --max-flops BUDGET");
             }
@@ -306,7 +319,8 @@ public final class PruneCommand implements Runnable {
         }
 
         @Override
-        Plan plan(ChannelGroups groups, Widths src, Map<String, Tensor> weights, Long maxFlops, RetrainConfig srcCfg) {
+        Plan plan(ChannelGroups groups, Widths src, Map<String, Tensor> weights, Long maxFlops, RetrainConfig srcCfg,
+                  Context ctx) {
             if ((keep == null) == (maxFlops == null)) {
                 throw new IllegalArgumentException("give one of --keep F or --max-flops BUDGET");
             }
@@ -339,6 +353,125 @@ public final class PruneCommand implements Runnable {
                     .put("kept_channels", count).put("prunable_channels", total).put("threshold", threshold)
                     .put("source_bn_l1", srcCfg.bnL1());
             return new Plan(kept, d);
+        }
+    }
+
+    @Command(name = "amc", mixinStandardHelpOptions = true, sortOptions = false,
+            description = {"AMC (He et al. 2018): a DDPG agent (actor and critic 300-300) walks the prunable layers and"
+                    + " picks each one's kept fraction; the action is bounded so --max-flops stays reachable, channels"
+                    + " are rounded and chosen by weight magnitude, the layers reading a pruned one are refitted by"
+                    + " least squares on sampled feature maps, and the reward is -error on a held-out split of the"
+                    + " training set. Warm-up episodes act at random; then truncated-normal exploration decaying per"
+                    + " episode. The best episode's network is fine-tuned. RUN/amc.jsonl: one line per episode."})
+    static final class AmcMethod extends Method {
+        @Option(names = "--warmup", defaultValue = "100", description = "Warm-up episodes with random actions"
+                + " (default ${DEFAULT-VALUE}, official).")
+        int warmup;
+
+        @Option(names = "--episodes", defaultValue = "300", description = "Episodes after the warm-up (default"
+                + " ${DEFAULT-VALUE}; official 800).")
+        int episodes;
+
+        @Option(names = "--lbound", defaultValue = "0.2", description = "Smallest keep fraction per layer (default"
+                + " ${DEFAULT-VALUE}).")
+        double lbound;
+
+        @Option(names = "--rbound", defaultValue = "1.0", description = "Largest keep fraction (default"
+                + " ${DEFAULT-VALUE}).")
+        double rbound;
+
+        @Option(names = "--delta", defaultValue = "0.5", description = "Exploration spread after the warm-up (default"
+                + " ${DEFAULT-VALUE}), times --delta-decay per episode (default 0.95).")
+        double delta;
+
+        @Option(names = "--delta-decay", defaultValue = "0.95", hidden = true)
+        double deltaDecay;
+
+        @Option(names = "--updates", description = "Agent updates per episode (default: one per layer, official).")
+        Integer updates;
+
+        @Option(names = "--holdout-per-class", defaultValue = "50", description = "Training images per class held out"
+                + " for the reward (default ${DEFAULT-VALUE}).")
+        int holdout;
+
+        @Option(names = "--calibration-images", defaultValue = "256", description = "Training images whose feature"
+                + " maps are sampled for the reconstruction (default ${DEFAULT-VALUE}).")
+        int calibration;
+
+        @Option(names = "--points", defaultValue = "10", description = "Positions sampled per image and layer (default"
+                + " ${DEFAULT-VALUE}, official).")
+        int points;
+
+        @Override
+        String name() {
+            return "amc";
+        }
+
+        @Override
+        Plan plan(ChannelGroups groups, Widths src, Map<String, Tensor> weights, Long maxFlops, RetrainConfig srcCfg,
+                  Context ctx) throws IOException {
+            if (maxFlops == null) {
+                throw new IllegalArgumentException("AMC prunes to a FLOPs target: give --max-flops BUDGET");
+            }
+            if (calibration < 1 || points < 1) {
+                throw new IllegalArgumentException("--calibration-images and --points must be positive");
+            }
+            long srcFlops = CostCounter.count(src).flops();
+            var train = ctx.data().train();
+            dev.metaprune.data.Split split = dev.metaprune.data.Split.holdoutPerClass(train, holdout, c.seed);
+            var stats = dev.metaprune.data.ChannelStats.of(train, java.util.stream.IntStream.range(0, train.size())
+                    .toArray());
+            var norm = dev.metaprune.data.Augmentation.of(train.height(), train.width(), train.channels(),
+                    dev.metaprune.data.Transforms.normalize(stats));
+            int[] calib = Arrays.copyOf(split.train(), Math.min(calibration, split.train().length));
+            int batch = Math.min(srcCfg.batch(), 128);
+            var calBatches = dev.metaprune.data.HeldBatch.load(train, calib, batch, norm);
+            var valBatches = dev.metaprune.data.HeldBatch.load(train, split.holdout(), batch, norm);
+            Amc.Settings settings = new Amc.Settings((double) maxFlops / srcFlops, episodes, warmup, lbound, rbound,
+                    delta, deltaDecay, updates != null ? updates : -1, c.seed);
+            System.out.printf(Locale.ROOT, "amc:     sampling %d positions per image of %d images for the"
+                    + " reconstruction; reward on %d held-out images%n", points, calib.length, split.holdout().length);
+            Amc amc = new Amc(groups, src, weights, calBatches, valBatches, points, settings);
+            int perEpisode = updates != null ? updates : amc.steps();
+            Path log = ctx.dir().resolve("amc.jsonl");
+            Files.deleteIfExists(log);
+            long t0 = System.nanoTime();
+            int total = warmup + episodes;
+            try (var w = Files.newBufferedWriter(log)) {
+                Amc.Result r = amc.run((e, best) -> {
+                    ObjectNode n = RunInfo.JSON.createObjectNode().put("episode", e.index()).put("warmup", e.warmup())
+                            .put("flops", e.flops()).put("flops_fraction", (double) e.flops() / srcFlops)
+                            .put("error", e.error()).put("best_error", best.error());
+                    if (!Double.isNaN(e.delta())) {
+                        n.put("delta", e.delta());
+                    }
+                    n.set("actions", RunInfo.JSON.valueToTree(e.actions()));
+                    try {
+                        w.write(n.toString());
+                        w.newLine();
+                        w.flush();
+                    } catch (IOException ex) {
+                        throw new java.io.UncheckedIOException(ex);
+                    }
+                    if (!c.quiet || e.index() == total - 1) {
+                        double el = (System.nanoTime() - t0) / 1e9;
+                        System.out.printf(Locale.ROOT, "  episode %d/%d%s  FLOPs %.1f%%  error %.2f%%  best %.2f%%"
+                                + "  %.1f s, ETA %.0f s%n", e.index() + 1, total, e.warmup() ? " (warm-up)" : "",
+                                100.0 * e.flops() / srcFlops, 100 * e.error(), 100 * best.error(), el,
+                                el / (e.index() + 1) * (total - e.index() - 1));
+                    }
+                });
+                ObjectNode d = RunInfo.JSON.createObjectNode().put("agent", "DDPG, actor/critic 300-300")
+                        .put("warmup", warmup).put("episodes", episodes).put("lbound", lbound).put("rbound", rbound)
+                        .put("delta", delta).put("delta_decay", deltaDecay).put("updates_per_episode", perEpisode)
+                        .put("holdout_images", split.holdout().length).put("calibration_images", calib.length)
+                        .put("points", points).put("best_heldout_error_before_finetune", r.error())
+                        .put("selection", "consumer weight magnitude").put("reconstruction", "least squares, 1x1 convs");
+                d.set("best_actions", RunInfo.JSON.valueToTree(r.actions()));
+                System.out.printf(Locale.ROOT, "amc:     best held-out error %.2f%% before fine-tuning%n",
+                        100 * r.error());
+                return new Plan(r.keptByGroup(), d, r.reconstructed());
+            }
         }
     }
 }

@@ -63,6 +63,56 @@ public final class Ranking {
     }
 
     /**
+     * AMC's channel selection ("by weight magnitude", as the official code does for the layer it prunes): a channel's
+     * score is the sum of the absolute weights that read it in every non-depthwise convolution consuming its group
+     * (each conv's column norms divided by their mean before summing). A group consumed only by depthwise convs or
+     * by the classifier falls back to the producers' filter norms ({@link #l1}).
+     */
+    public static double[][] consumerL1(ChannelGroups groups, Widths src, Map<String, Tensor> weights) {
+        Architecture arch = groups.architecture();
+        double[][] scores = new double[groups.size()][];
+        for (Op.Conv c : arch.convs()) {
+            if (c.kind() == Op.ConvKind.DEPTHWISE || c.input() == 0) {
+                continue;
+            }
+            int g = groups.groupOf(c.in());
+            if (!groups.prunable(g)) {
+                continue;
+            }
+            Tensor w = weights.get(c.name() + ".weight");
+            if (w == null) {
+                throw new IllegalArgumentException("the dense network has no tensor '" + c.name() + ".weight'");
+            }
+            int co = w.dim(0), ci = w.dim(1), kk = w.dim(2) * w.dim(3);
+            double[] norms = new double[ci];
+            double sum = 0;
+            for (int o = 0; o < co; o++) {
+                for (int i = 0; i < ci; i++) {
+                    for (int q = 0; q < kk; q++) {
+                        norms[i] += Math.abs(w.data()[w.offset() + (o * ci + i) * kk + q]);
+                    }
+                }
+            }
+            for (double v : norms) {
+                sum += v;
+            }
+            if (scores[g] == null) {
+                scores[g] = new double[ci];
+            }
+            for (int i = 0; i < ci; i++) {
+                scores[g][i] += sum > 0 ? norms[i] / (sum / ci) : 0;
+            }
+        }
+        double[][] fallback = l1(groups, src, weights);
+        for (int g = 0; g < scores.length; g++) {
+            if (scores[g] == null && groups.prunable(g)) {
+                scores[g] = fallback[g];
+            }
+        }
+        return scores;
+    }
+
+    /**
      * Network Slimming's ranking: a channel's score is the absolute BatchNorm scale; where a group has several
      * BatchNorms (a MobileNetV2 mid dimension after the expand and after the depthwise conv, a residual stage), the
      * mean of their absolute scales.

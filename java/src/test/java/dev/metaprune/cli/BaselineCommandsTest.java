@@ -116,6 +116,30 @@ class BaselineCommandsTest {
     }
 
     @Test
+    @Order(3)
+    void amcSearchesPrunesAndFineTunes() throws Exception {
+        Path amc = tmp.resolve("amc");
+        var r = run("prune", "amc", "--from", full.toString(), "--max-flops", "50%", "--warmup", "2", "--episodes", "1",
+                "--updates", "1", "--holdout-per-class", "1", "--calibration-images", "8", "--points", "2", "--data",
+                data.toString(), "--run", amc.toString(), "--epochs", "1", "--max-steps-per-epoch", "1", "--quiet");
+        assertEquals(0, r.code(), r.err() + r.out());
+        JsonNode j = runJson(amc);
+        assertEquals("amc-finetune", j.get("method").asText());
+        assertTrue(j.get("flops_fraction_of_source").asDouble() <= 0.5);
+        java.util.List<String> lines = Files.readAllLines(amc.resolve("amc.jsonl"));
+        assertEquals(3, lines.size());
+        assertTrue(JSON.readTree(lines.get(0)).get("warmup").asBoolean());
+        assertTrue(!JSON.readTree(lines.get(2)).get("warmup").asBoolean());
+        assertTrue(r.out().contains("episode 3/3"), r.out());
+        r = run("prune", "amc", "--from", full.toString(), "--keep", "0.5", "--data", data.toString());
+        assertEquals(2, r.code());
+        r = run("prune", "amc", "--from", full.toString(), "--data", data.toString(), "--run",
+                tmp.resolve("x-amc").toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--max-flops"), r.err());
+    }
+
+    @Test
     @Order(4)
     void fineTuningResumes() throws Exception {
         Path p = tmp.resolve("resumable");
