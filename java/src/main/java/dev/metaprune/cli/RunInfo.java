@@ -24,7 +24,8 @@ final class RunInfo {
     static ObjectNode invocation(CommandLine.Model.CommandSpec spec, String data) {
         ObjectNode n = JSON.createObjectNode();
         List<String> args = spec.commandLine().getParseResult().originalArgs();
-        n.put("command", "metaprune " + spec.name() + (args.isEmpty() ? "" : " " + String.join(" ", args)))
+        // originalArgs() is the whole command line (the subcommand names included)
+        n.put("command", "metaprune" + (args.isEmpty() ? "" : " " + String.join(" ", args)))
                 .put("metaprune", VersionInfo.version()).put("jdk", Runtime.version().toString())
                 .put("kernels", Kernels.get().describe()).put("time", LocalDateTime.now().toString());
         if (data != null) {

@@ -7,11 +7,11 @@ import java.util.List;
 import java.util.Map;
 
 /** Points an executor's parameter slots at a dense weight map (names as {@link dev.metaprune.nn.DenseModel}). */
-final class NetworkSlots {
+public final class NetworkSlots {
     private NetworkSlots() {
     }
 
-    static void fill(Network net, Map<String, Tensor> weights) {
+    public static void fill(Network net, Map<String, Tensor> weights) {
         Network.Params p = net.params();
         List<Op> ops = net.architecture().ops();
         for (int i = 0; i < ops.size(); i++) {

@@ -176,6 +176,28 @@ class BaselineCommandsTest {
 
     @Test
     @Order(6)
+    void reportGathersTheRunsIntoOnePage() throws Exception {
+        Path page = tmp.resolve("report.html");
+        var r = run("report", tmp.toString(), "--out", page.toString(), "--latency-runs", "2",
+                "--latency-warmup-ms", "0");
+        assertEquals(0, r.code(), r.err() + r.out());
+        String html = Files.readString(page);
+        for (String m : new String[] {"full-sparse", "l1-finetune", "slimming-finetune", "amc-finetune", "l1-scratch-e",
+                "l1-scratch-b"}) {
+            assertTrue(html.contains(">" + m + "<"), m);
+        }
+        assertTrue(html.split("data:image/png;base64,").length - 1 >= 2, "accuracy vs FLOPs and vs latency");
+        assertTrue(r.out().contains("latency:"), r.out());
+        r = run("report", tmp.resolve("fmnist").toString(), "--out", tmp.resolve("empty.html").toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("nothing to report"), r.err());
+        r = run("report", tmp.resolve("nowhere").toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("no such file or folder"), r.err());
+    }
+
+    @Test
+    @Order(7)
     void badInputIsRefusedClearly() throws Exception {
         var r = run("prune", "l1", "--keep", "0.5", "--data", data.toString());
         assertEquals(2, r.code());
