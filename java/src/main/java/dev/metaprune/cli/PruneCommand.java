@@ -33,8 +33,8 @@ import picocli.CommandLine.Option;
 /** {@code metaprune prune}: the classic pruning baselines on a dense network, then fine-tuning. */
 @Command(name = "prune", mixinStandardHelpOptions = true,
         description = {"Prune a dense network (from `metaprune train --full`) the classic ways and fine-tune the result"
-                + " from its inherited weights: L1-norm filter pruning (Li et al. 2017) or Network Slimming (Liu et al."
-                + " 2017). Channels joined by a residual add are pruned together (the same channels kept in every block"
+                + " from its inherited weights: L1-norm filter pruning (Li et al. 2017), Network Slimming (Liu et al."
+                + " 2017) or AMC (He et al. 2018, a DDPG agent). Channels joined by a residual add are pruned together (the same channels kept in every block"
                 + " of a stage); the image, the classes and fixed widths are not pruned.",
                 "",
                 "The run folder holds pruned.safetensors (the pruned network before fine-tuning), checkpoint.safetensors"
@@ -85,8 +85,8 @@ public final class PruneCommand implements Runnable {
         @Option(names = "--batch", description = "Mini-batch (default: the dense network's).")
         Integer batch;
 
-        @Option(names = "--seed", defaultValue = "1", description = "Seed of the data order and augmentation (default"
-                + " ${DEFAULT-VALUE}).")
+        @Option(names = "--seed", defaultValue = "1", description = "Seed of the fine-tuning's data order and augmentation"
+                + " (and of AMC's agent and held-out split; default ${DEFAULT-VALUE}).")
         long seed;
 
         @Option(names = "--max-steps-per-epoch", defaultValue = "0", description = "Cap on steps per epoch (0: all).")
