@@ -34,7 +34,8 @@ import picocli.CommandLine.Option;
 @Command(name = "prune", mixinStandardHelpOptions = true,
         description = {"Prune a dense network (from `metaprune train --full`) the classic ways and fine-tune the result"
                 + " from its inherited weights: L1-norm filter pruning (Li et al. 2017), Network Slimming (Liu et al."
-                + " 2017) or AMC (He et al. 2018, a DDPG agent). Channels joined by a residual add are pruned together (the same channels kept in every block"
+                + " 2017) or AMC (He et al. 2018, a DDPG agent). Channels joined by a residual add are pruned"
+                + " together (the same channels kept in every block"
                 + " of a stage); the image, the classes and fixed widths are not pruned.",
                 "",
                 "The run folder holds pruned.safetensors (the pruned network before fine-tuning), checkpoint.safetensors"
