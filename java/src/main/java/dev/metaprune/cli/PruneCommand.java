@@ -20,7 +20,9 @@ import dev.metaprune.train.ScratchTrainer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -117,7 +119,7 @@ public final class PruneCommand implements Runnable {
     }
 
     /** What a method may need besides the weights: the data, the run folder. */
-    record Context(Datasets.Loaded data, Path dir) {
+    record Context(Datasets.Loaded data, Path dir, String source) {
     }
 
     /** The flow shared by the methods: load, plan, cut, save, fine-tune. */
@@ -171,7 +173,7 @@ public final class PruneCommand implements Runnable {
             ChannelGroups groups = ChannelGroups.of(arch);
             Datasets.Loaded loaded = Datasets.load(srcCfg.dataset(), c.data);
             Files.createDirectories(dir);
-            Plan plan = plan(groups, src, weights, budget, srcCfg, new Context(loaded, dir));
+            Plan plan = plan(groups, src, weights, budget, srcCfg, new Context(loaded, dir, srcFile.toAbsolutePath().toString()));
             int[][] byDim = Surgery.keptByDim(groups, src, plan.keptByGroup());
             Surgery.Pruned pruned = Surgery.apply(src, plan.weights() != null ? plan.weights() : weights, byDim);
             long flops = CostCounter.count(pruned.widths()).flops();
@@ -363,7 +365,9 @@ public final class PruneCommand implements Runnable {
                     + " are rounded and chosen by weight magnitude, the layers reading a pruned one are refitted by"
                     + " least squares on sampled feature maps, and the reward is -error on a held-out split of the"
                     + " training set. Warm-up episodes act at random; then truncated-normal exploration decaying per"
-                    + " episode. The best episode's network is fine-tuned. RUN/amc.jsonl: one line per episode."})
+                    + " episode. The best episode's network is fine-tuned. RUN/amc.jsonl: one line per episode;"
+                    + " RUN/amc-state.bin: the search's state every 10 episodes: the same command with the same --run"
+                    + " continues a killed search exactly (--resume RUN continues the fine-tuning)."})
     static final class AmcMethod extends Method {
         @Option(names = "--warmup", defaultValue = "100", description = "Warm-up episodes with random actions"
                 + " (default ${DEFAULT-VALUE}, official).")
@@ -435,10 +439,29 @@ public final class PruneCommand implements Runnable {
             Amc amc = new Amc(groups, src, weights, calBatches, valBatches, points, settings);
             int perEpisode = updates != null ? updates : amc.steps();
             Path log = ctx.dir().resolve("amc.jsonl");
-            Files.deleteIfExists(log);
+            Path statePath = ctx.dir().resolve("amc-state.bin");
+            Amc.State state;
+            List<String> kept = new ArrayList<>();
+            if (Files.exists(statePath)) { // a killed search: continue it exactly
+                state = Amc.State.read(statePath, settings, ctx.source());
+                if (Files.exists(log)) {
+                    for (String line : Files.readAllLines(log)) {
+                        if (!line.isBlank() && RunInfo.JSON.readTree(line).path("episode").asInt()
+                                < state.nextEpisode()) {
+                            kept.add(line);
+                        }
+                    }
+                }
+                System.out.println("amc:     resumed after episode " + state.nextEpisode() + " ("
+                        + statePath + ")");
+            } else {
+                state = amc.newState(ctx.source());
+            }
+            Files.write(log, kept);
             long t0 = System.nanoTime();
             int total = warmup + episodes;
-            try (var w = Files.newBufferedWriter(log)) {
+            int start = state.nextEpisode();
+            try (var w = Files.newBufferedWriter(log, java.nio.file.StandardOpenOption.APPEND)) {
                 Amc.Result r = amc.run((e, best) -> {
                     ObjectNode n = RunInfo.JSON.createObjectNode().put("episode", e.index()).put("warmup", e.warmup())
                             .put("flops", e.flops()).put("flops_fraction", (double) e.flops() / srcFlops)
@@ -459,9 +482,15 @@ public final class PruneCommand implements Runnable {
                         System.out.printf(Locale.ROOT, "  episode %d/%d%s  FLOPs %.1f%%  error %.2f%%  best %.2f%%"
                                 + "  %.1f s, ETA %.0f s%n", e.index() + 1, total, e.warmup() ? " (warm-up)" : "",
                                 100.0 * e.flops() / srcFlops, 100 * e.error(), 100 * best.error(), el,
-                                el / (e.index() + 1) * (total - e.index() - 1));
+                                el / (e.index() + 1 - start) * (total - e.index() - 1));
                     }
-                });
+                }, state, st -> {
+                    try {
+                        st.write(statePath);
+                    } catch (IOException ex) {
+                        throw new java.io.UncheckedIOException(ex);
+                    }
+                }, 10);
                 ObjectNode d = RunInfo.JSON.createObjectNode().put("agent", "DDPG, actor/critic 300-300")
                         .put("warmup", warmup).put("episodes", episodes).put("lbound", lbound).put("rbound", rbound)
                         .put("delta", delta).put("delta_decay", deltaDecay).put("updates_per_episode", perEpisode)

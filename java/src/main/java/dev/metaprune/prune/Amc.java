@@ -38,7 +38,8 @@ public final class Amc {
      * @param updates        agent updates per episode after the warm-up (-1: one per step, as the official code)
      */
     public record Settings(double targetFraction, int episodes, int warmup, double lbound, double rbound,
-                           double initDelta, double deltaDecay, int updates, long seed) {
+                           double initDelta, double deltaDecay, int updates, long seed)
+            implements java.io.Serializable {
         public Settings {
             if (!(targetFraction > 0) || targetFraction > 1) {
                 throw new IllegalArgumentException("the FLOPs target must be in (0, 1] of the source, got "
@@ -57,7 +58,60 @@ public final class Amc {
     }
 
     /** One episode's outcome. */
-    public record Episode(int index, boolean warmup, double[] actions, long flops, double error, double delta) {
+    public record Episode(int index, boolean warmup, double[] actions, long flops, double error, double delta)
+            implements java.io.Serializable {
+    }
+
+    /**
+     * Everything a search needs to continue exactly where it stopped: the settings, the next episode, the best so
+     * far, and the agent (networks, optimiser moments, replay memory, random generator).
+     */
+    public static final class State implements java.io.Serializable {
+        private static final long serialVersionUID = 1L;
+        final Settings settings;
+        final String source;
+        int nextEpisode;
+        Episode best;
+        double[] bestF;
+        final Ddpg agent;
+
+        State(Settings settings, String source, Ddpg agent) {
+            this.settings = settings;
+            this.source = source;
+            this.agent = agent;
+        }
+
+        public int nextEpisode() {
+            return nextEpisode;
+        }
+
+        /** Writes the state (temporary file, then rename). */
+        public void write(java.nio.file.Path file) throws java.io.IOException {
+            java.nio.file.Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+            try (var out = new java.io.ObjectOutputStream(new java.io.BufferedOutputStream(
+                    java.nio.file.Files.newOutputStream(tmp)))) {
+                out.writeObject(this);
+            }
+            java.nio.file.Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        }
+
+        /** Reads a state written by {@link #write}; refuses one of other settings or another source network. */
+        public static State read(java.nio.file.Path file, Settings expected, String source) throws java.io.IOException {
+            State st;
+            try (var in = new java.io.ObjectInputStream(new java.io.BufferedInputStream(
+                    java.nio.file.Files.newInputStream(file)))) {
+                st = (State) in.readObject();
+            } catch (ClassNotFoundException | ClassCastException | java.io.ObjectStreamException e) {
+                throw new java.io.IOException(file + ": not an AMC search state (" + e + ")");
+            }
+            if (!st.settings.equals(expected) || !st.source.equals(source)) {
+                throw new IllegalArgumentException(file + " holds an AMC search of " + st.source + " with "
+                        + st.settings + "; this command asks for " + source + " with " + expected
+                        + ": give the same options, or another --run");
+            }
+            return st;
+        }
     }
 
     /** The best episode's plan. */
@@ -248,8 +302,22 @@ public final class Amc {
     }
 
     /** Runs the warm-up and the episodes; returns the best (lowest held-out error) plan within the budget. */
-    @SuppressWarnings("unchecked")
     public Result run(Listener listener) {
+        return run(listener, newState(""), null, Integer.MAX_VALUE);
+    }
+
+    /** A fresh search state (the agent at its seed); {@code source} names the dense network, checked on resume. */
+    public State newState(String source) {
+        return new State(s, source, new Ddpg(staticFeatures[0].length + 3, 100 * order.length, s.seed()));
+    }
+
+    /**
+     * Runs the episodes from {@code state.nextEpisode()} on (a fresh state, or one read back after an
+     * interruption: the search continues exactly), handing the state to {@code save} every {@code every}
+     * episodes and after the last.
+     */
+    @SuppressWarnings("unchecked")
+    public Result run(Listener listener, State state, java.util.function.Consumer<State> save, int every) {
         double[] all = new double[groups.size()];
         Arrays.fill(all, s.lbound());
         long minFlops = flopsAt(all);
@@ -258,11 +326,14 @@ public final class Amc {
                     + " met: keeping lbound = %.2f of every layer leaves %.1f%%; lower --lbound or raise the target",
                     100 * s.targetFraction(), s.lbound(), 100.0 * minFlops / fullFlops));
         }
-        Ddpg agent = new Ddpg(staticFeatures[0].length + 3, 100 * order.length, s.seed());
-        Episode best = null;
-        double[] bestF = null;
+        if (!state.settings.equals(s)) {
+            throw new IllegalArgumentException("search state of other settings: " + state.settings);
+        }
+        Ddpg agent = state.agent;
+        Episode best = state.best;
+        double[] bestF = state.bestF;
         int total = s.warmup() + s.episodes();
-        for (int ep = 0; ep < total; ep++) {
+        for (int ep = state.nextEpisode; ep < total; ep++) {
             boolean warm = ep < s.warmup();
             double delta = warm ? Double.NaN : s.initDelta() * Math.pow(s.deltaDecay(), ep - s.warmup());
             double[] f = new double[groups.size()];
@@ -302,6 +373,12 @@ public final class Amc {
             }
             if (listener != null) {
                 listener.episode(e, best);
+            }
+            state.nextEpisode = ep + 1;
+            state.best = best;
+            state.bestF = bestF;
+            if (save != null && (state.nextEpisode % every == 0 || state.nextEpisode == total)) {
+                save.accept(state);
             }
         }
         Map<String, Tensor>[] rec = new Map[1];

@@ -11,9 +11,10 @@ import java.util.Random;
  * average (the official {@code moving_alpha = 0.5}). Exploration: truncated-normal around the actor's action with a
  * spread that decays per episode after the warm-up.
  */
-public final class Ddpg {
+public final class Ddpg implements java.io.Serializable {
+    private static final long serialVersionUID = 1L;
     /** One transition; the reward is the episode's, given to every step. */
-    record Transition(double[] s, double a, double r, double[] s2, boolean done) {
+    record Transition(double[] s, double a, double r, double[] s2, boolean done) implements java.io.Serializable {
     }
 
     public static final int HIDDEN = 300;

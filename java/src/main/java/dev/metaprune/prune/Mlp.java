@@ -7,7 +7,8 @@ import java.util.Random;
  * output, gradients accumulated sample by sample, Adam. PyTorch's default initialisation (uniform in
  * {@code +-1/sqrt(fan_in)}), the last layer in {@code +-3e-3} as DDPG's paper does.
  */
-final class Mlp {
+final class Mlp implements java.io.Serializable {
+    private static final long serialVersionUID = 1L;
     final int[] sizes;
     final boolean sigmoidOut;
     final double[][] w; // layer l: [sizes[l+1] x sizes[l]]

@@ -131,6 +131,7 @@ class BaselineCommandsTest {
         assertTrue(JSON.readTree(lines.get(0)).get("warmup").asBoolean());
         assertTrue(!JSON.readTree(lines.get(2)).get("warmup").asBoolean());
         assertTrue(r.out().contains("episode 3/3"), r.out());
+        assertTrue(Files.exists(amc.resolve("amc-state.bin")));
         r = run("prune", "amc", "--from", full.toString(), "--keep", "0.5", "--data", data.toString());
         assertEquals(2, r.code());
         r = run("prune", "amc", "--from", full.toString(), "--data", data.toString(), "--run",

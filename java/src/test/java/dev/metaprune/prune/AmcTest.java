@@ -101,6 +101,49 @@ class AmcTest {
     }
 
     @Test
+    void aKilledSearchContinuesExactlyFromItsSavedState(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp)
+            throws Exception {
+        Architecture a = SurgeryTest.arch("mobilenetv1-cifar");
+        DenseModel m = SurgeryTest.dense(a, 23);
+        ChannelGroups g = ChannelGroups.of(a);
+        Amc.Settings st = new Amc.Settings(0.5, 2, 1, 0.2, 1.0, 0.5, 0.95, 2, 9); // warm-up, trained, trained
+        java.util.function.Supplier<Amc> make = () -> new Amc(g, m.widths(), m.weights(), batches(a, 1, 4, 7),
+                batches(a, 1, 4, 8), 3, st);
+        List<Amc.Episode> straight = new ArrayList<>();
+        make.get().run((e, b) -> straight.add(e));
+        java.nio.file.Path file = tmp.resolve("state.bin");
+        Amc first = make.get();
+        List<Amc.Episode> resumed = new ArrayList<>();
+        class Killed extends RuntimeException {
+        }
+        assertThrows(Killed.class, () -> first.run((e, b) -> {
+            resumed.add(e);
+            if (e.index() == 2) {
+                throw new Killed(); // dies in episode 3, before its state is saved
+            }
+        }, first.newState("dense"), s -> {
+            try {
+                s.write(file);
+            } catch (java.io.IOException ex) {
+                throw new java.io.UncheckedIOException(ex);
+            }
+        }, 1));
+        resumed.remove(resumed.size() - 1);
+        Amc.State state = Amc.State.read(file, st, "dense");
+        assertEquals(2, state.nextEpisode());
+        make.get().run((e, b) -> resumed.add(e), state, null, 1);
+        assertEquals(straight.size(), resumed.size());
+        for (int i = 0; i < straight.size(); i++) {
+            org.junit.jupiter.api.Assertions.assertArrayEquals(straight.get(i).actions(), resumed.get(i).actions(),
+                    "episode " + i);
+            assertEquals(straight.get(i).error(), resumed.get(i).error(), "episode " + i);
+        }
+        var e = assertThrows(IllegalArgumentException.class, () -> Amc.State.read(file,
+                new Amc.Settings(0.4, 2, 1, 0.2, 1.0, 0.5, 0.95, 2, 9), "dense"));
+        assertTrue(e.getMessage().contains("same options"), e.getMessage());
+    }
+
+    @Test
     void mlpGradientsMatchFiniteDifferences() {
         Mlp net = new Mlp(new Random(3), true, 4, 7, 5, 1);
         double[] x = {0.3, -0.2, 0.9, 0.1};
