@@ -108,8 +108,8 @@ public final class ReportCommand implements Callable<Integer> {
                 r.setLatency(i, ms);
             }
             prov.add(String.format(Locale.ROOT, "Latency: batch %d, %d kernel threads, median of %d forward passes"
-                    + " (inference executor, after at least 2 s of warm-up), on this machine.", latencyBatch,
-                    Parallel.threadCount(), latencyRuns));
+                    + " (inference executor, after %d ms and at least 5 passes of warm-up), on this machine.",
+                    latencyBatch, Parallel.threadCount(), latencyRuns, warmupMs));
         }
         String html = r.html(prov);
         Path parent = out.toAbsolutePath().getParent();
