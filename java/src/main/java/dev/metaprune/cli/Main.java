@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The {@code metaprune} command line. */
 @Command(name = "metaprune", mixinStandardHelpOptions = true, versionProvider = VersionInfo.class,
         description = "MetaPruning for the JVM: train a PruningNet, search pruned widths, retrain, benchmark.",
-        subcommands = {InfoCommand.class, DemoCommand.class, TrainCommand.class, SearchCommand.class, RetrainCommand.class, EvaluateCommand.class,
+        subcommands = {InfoCommand.class, DemoCommand.class, TrainCommand.class, SearchCommand.class, RetrainCommand.class, PruneCommand.class, ReportCommand.class, EvaluateCommand.class,
                 FlopsCommand.class, ProfileCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec

@@ -58,6 +58,18 @@ public final class RetrainCommand implements Callable<Integer> {
     @Option(names = "--width", description = "Train the uniform network at this width multiplier.")
     Double width;
 
+    @Option(names = "--from-pruned", paramLabel = "RUN", description = "Train the structure a pruning baseline found"
+            + " (a `metaprune prune` run folder) from scratch, with fresh weights: Scratch-E (by default: as many"
+            + " epochs as the dense network it was pruned from had, unless --epochs is given) or Scratch-B"
+            + " (--scratch-b).")
+    Path fromPruned;
+
+    @Option(names = "--scratch-b", description = "Scratch-B (Liu et al. 2019, \"Rethinking the Value of Network"
+            + " Pruning\"): train epochs x full FLOPs / pruned FLOPs (rounded), the same computation budget as the"
+            + " full network's training. The full network: the dense one a pruned structure came from, else the"
+            + " 1.0x width multiplier.")
+    boolean scratchB;
+
     @Option(names = {"-a", "--arch"}, defaultValue = "mobilenetv2-cifar", description = "Architecture (default"
             + " ${DEFAULT-VALUE}; taken from the search result or gene file when given).")
     String arch;
@@ -108,6 +120,17 @@ public final class RetrainCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    private String method;
+    private java.util.function.Consumer<ObjectNode> sourceRecord;
+
+    /** Scratch-B's epochs: {@code round(epochs x fullFlops / prunedFlops)}, at least {@code epochs}. */
+    static int scratchBEpochs(int epochs, long fullFlops, long prunedFlops) {
+        if (prunedFlops <= 0 || fullFlops <= 0) {
+            throw new IllegalArgumentException("FLOPs must be positive");
+        }
+        return (int) Math.max(epochs, Math.round((double) epochs * fullFlops / prunedFlops));
+    }
+
     @Override
     public Integer call() throws IOException {
         if (threads != null) {
@@ -127,6 +150,33 @@ public final class RetrainCommand implements Callable<Integer> {
             String archName = Architectures.entry(arch).name();
             String ds = dataset;
             int[] geneIdx = null;
+            String prunedSpec = null;
+            long fullFlops = -1;
+            int baseEpochs = epochs;
+            boolean epochsGiven = spec.commandLine().getParseResult().hasMatchedOption("--epochs");
+            if (fromPruned != null) {
+                if (fromSearch != null || gene != null || width != null || uniform) {
+                    throw new IllegalArgumentException("--from-pruned trains a pruned structure: do not combine it with"
+                            + " --from-search, --gene, --width or --uniform");
+                }
+                Path rj = fromPruned.resolve("run.json");
+                JsonNode r = Files.exists(rj) ? RunInfo.JSON.readTree(rj.toFile()) : null;
+                if (r == null || !r.has("pruned_widths") || !r.has("source_config")) {
+                    throw new IllegalArgumentException(fromPruned + " is not a `metaprune prune` run (no run.json with"
+                            + " pruned_widths)");
+                }
+                RetrainConfig src = RetrainConfig.fromJson(r.get("source_config").toString());
+                archName = src.arch();
+                ds = src.dataset();
+                prunedSpec = r.get("pruned_widths").asText();
+                fullFlops = r.get("source_flops").asLong();
+                if (!epochsGiven) {
+                    baseEpochs = src.epochs();
+                }
+                method = r.path("base_method").asText("pruned") + (scratchB ? "-scratch-b" : "-scratch-e");
+                final Path from = fromPruned;
+                sourceRecord = rec -> rec.put("pruned_from", from.toString());
+            }
             if (fromSearch != null) {
                 Path rf = Files.isDirectory(fromSearch) ? fromSearch.resolve("result.json") : fromSearch;
                 if (!Files.exists(rf)) {
@@ -155,27 +205,48 @@ public final class RetrainCommand implements Callable<Integer> {
                 a.geneSpace().validate(g.indices());
                 geneIdx = g.indices();
             }
-            if (width != null) {
+            if (prunedSpec != null) {
+                widthSpec = prunedSpec;
+            } else if (width != null) {
                 if (gene != null || uniform) {
                     throw new IllegalArgumentException("--width trains a given multiplier: do not combine it with"
                             + " --gene, --from-search or --uniform");
                 }
                 widthSpec = "uniform:" + width;
+                method = width == 1.0 ? "full" : "uniform";
             } else if (geneIdx == null) {
-                throw new IllegalArgumentException("say what to train: --from-search RUN, --gene GENE or --width M");
+                throw new IllegalArgumentException("say what to train: --from-search RUN, --from-pruned RUN, --gene GENE"
+                        + " or --width M");
             } else if (uniform) {
                 long f = CostCounter.count(Widths.forGene(a, geneIdx)).flops();
                 widthSpec = "uniform:" + UniformMatch.multiplierForFlops(a, f);
+                method = "uniform";
             } else {
                 widthSpec = "gene:" + dev.metaprune.search.Candidate.key(geneIdx);
+                method = fromSearch != null ? "metapruning" : "gene";
             }
-            cfg = new RetrainConfig(ds, a.name(), t.channels(), t.height(), t.numClasses(), widthSpec, epochs, batch,
-                    lr, schedule, weightDecay, 0.9f, 0.1f, seed, maxSteps);
+            int trainEpochs = baseEpochs;
+            if (scratchB) {
+                long pruned = CostCounter.count(ScratchTrainer.widthsOf(a, widthSpec)).flops();
+                long full = fullFlops > 0 ? fullFlops : CostCounter.count(Widths.uniform(a, 1.0)).flops();
+                trainEpochs = scratchBEpochs(baseEpochs, full, pruned);
+                if (fromPruned == null) {
+                    method = method + "-scratch-b";
+                }
+                final long fullF = full;
+                final int be = baseEpochs;
+                java.util.function.Consumer<ObjectNode> prev = sourceRecord;
+                sourceRecord = rec -> {
+                    if (prev != null) {
+                        prev.accept(rec);
+                    }
+                    rec.put("scratch_b_full_flops", fullF).put("scratch_b_base_epochs", be);
+                };
+            }
+            cfg = new RetrainConfig(ds, a.name(), t.channels(), t.height(), t.numClasses(), widthSpec, trainEpochs,
+                    batch, lr, schedule, weightDecay, 0.9f, 0.1f, seed, maxSteps);
             dir = run != null ? run : RunInfo.defaultDir("retrain");
-            if (Files.exists(dir.resolve("checkpoint.safetensors"))) {
-                throw new IllegalArgumentException(dir + " already holds a training run: continue it with --resume "
-                        + dir + " or choose another --run");
-            }
+            DenseRun.checkFresh(dir);
         }
         Datasets.Loaded loaded = probe != null ? probe : Datasets.load(cfg.dataset(), data); // read once
         ScratchTrainer trainer = new ScratchTrainer(cfg, loaded.train());
@@ -183,34 +254,14 @@ public final class RetrainCommand implements Callable<Integer> {
             if (resume != null) {
                 trainer.restore(RunInfo.checkpointFile(dir));
             }
-            CostReport cost = CostCounter.count(trainer.widths());
-            System.out.println("data:    " + loaded.description());
-            System.out.printf(Locale.ROOT, "model:   %s at %s: %.2f M FLOPs, %.3f M parameters%n", cfg.arch(),
-                    cfg.widths(), cost.flops() / 1e6, cost.params() / 1e6);
-            System.out.printf(Locale.ROOT, "train:   %d epochs of %d steps of %d, lr %s %s, wd %s, seed %d%s%n",
-                    cfg.epochs(), trainer.stepsPerEpoch(), cfg.batch(), cfg.lr(), cfg.schedule(), cfg.weightDecay(),
-                    cfg.seed(), resume != null ? " (resumed after epoch " + trainer.startEpoch() + ")" : "");
-            System.out.println("kernels: " + Kernels.get().describe());
-            System.out.println("run:     " + dir.toAbsolutePath());
-            Path runJson = dir.resolve("run.json");
-            ObjectNode record = Files.exists(runJson) ? (ObjectNode) RunInfo.JSON.readTree(runJson.toFile())
-                    : RunInfo.JSON.createObjectNode();
-            ArrayNode inv = record.has("invocations") ? (ArrayNode) record.get("invocations")
-                    : record.putArray("invocations");
-            inv.add(RunInfo.invocation(spec, loaded.description()));
-            record.set("config", RunInfo.JSON.readTree(cfg.toJson()));
-            record.put("flops", cost.flops()).put("params", cost.params()).put("widths", trainer.widths().describe());
-            RunInfo.write(runJson, record);
-            try (TrainingProgress p = new TrainingProgress("retrain", (long) cfg.epochs() * trainer.stepsPerEpoch(),
-                    (long) trainer.startEpoch() * trainer.stepsPerEpoch(), cfg.epochs(), record, runJson, quiet)) {
-                trainer.train(cfg.epochs(), dir, p);
-            }
-            double test = trainer.accuracy(loaded.test());
-            record.put("test_top1", test).put("test_images", loaded.test().size());
-            RunInfo.write(runJson, record);
-            System.out.printf(Locale.ROOT, "test top-1: %.2f%% on %d images%n", 100 * test, loaded.test().size());
-            System.out.println("checkpoint: " + dir.resolve("checkpoint.safetensors"));
-            return 0;
+            return DenseRun.train(trainer, loaded, dir, spec, resume != null, quiet, "retrain", rec -> {
+                if (method != null) {
+                    rec.put("method", method);
+                }
+                if (sourceRecord != null) {
+                    sourceRecord.accept(rec);
+                }
+            }, null);
         } finally {
             trainer.close();
         }

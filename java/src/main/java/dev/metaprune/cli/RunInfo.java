@@ -24,9 +24,10 @@ final class RunInfo {
     static ObjectNode invocation(CommandLine.Model.CommandSpec spec, String data) {
         ObjectNode n = JSON.createObjectNode();
         List<String> args = spec.commandLine().getParseResult().originalArgs();
-        // picocli keeps the whole command line, the subcommand's name included, when it came through Main
-        boolean named = !args.isEmpty() && args.get(0).equals(spec.name());
-        n.put("command", "metaprune " + (named ? "" : spec.name() + (args.isEmpty() ? "" : " ")) + String.join(" ", args))
+        // through Main, originalArgs() is the whole command line (subcommand names included); a command run on
+        // its own (the demo runs its stages so) sees only its options
+        boolean viaMain = spec.parent() != null;
+        n.put("command", "metaprune" + (viaMain ? "" : " " + spec.name()) + (args.isEmpty() ? "" : " " + String.join(" ", args)))
                 .put("metaprune", VersionInfo.version()).put("jdk", Runtime.version().toString())
                 .put("kernels", Kernels.get().describe()).put("time", LocalDateTime.now().toString());
         if (data != null) {

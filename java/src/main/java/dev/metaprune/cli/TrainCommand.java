@@ -9,6 +9,8 @@ import dev.metaprune.kernels.Parallel;
 import dev.metaprune.nn.arch.Architectures;
 import dev.metaprune.nn.arch.Scales;
 import dev.metaprune.train.PruningNetTrainer;
+import dev.metaprune.train.RetrainConfig;
+import dev.metaprune.train.ScratchTrainer;
 import dev.metaprune.train.TrainConfig;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -94,6 +96,19 @@ public final class TrainCommand implements Callable<Integer> {
             + " recalibration of the final evaluation (default ${DEFAULT-VALUE}; 0 skips the evaluation).")
     int recalBatches;
 
+    @Option(names = "--full", description = "Train the unpruned dense network (own weights, the 1.0x width) instead"
+            + " of a PruningNet: what the classic pruning baselines (`metaprune prune`) start from. The same trainer as"
+            + " `metaprune retrain` (whole training set, augmentation, per-epoch checkpoints); weight decay 4e-5"
+            + " (ResNet 1e-4) unless --wd is given.")
+    boolean full;
+
+    @Option(names = "--bn-l1", paramLabel = "S", description = "With --full: Network Slimming's sparsity training, L1"
+            + " on every BatchNorm scale with strength S (the paper's 1e-4); `metaprune prune slim` then prunes it.")
+    Float bnL1;
+
+    @Option(names = "--quiet", description = "No progress bar (--full).")
+    boolean quiet;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -101,6 +116,14 @@ public final class TrainCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         if (threads != null) {
             Parallel.setThreads(threads);
+        }
+        if (bnL1 != null && !full) {
+            throw new IllegalArgumentException("--bn-l1 is sparsity training of the dense network: give --full as well");
+        }
+        if (full || (resume != null && Files.exists(resume.resolve("checkpoint.safetensors"))
+                && ScratchTrainer.FORMAT.equals(dev.metaprune.tensor.SafeTensors.readHeader(
+                        resume.resolve("checkpoint.safetensors")).metadata().get("format")))) {
+            return trainFull();
         }
         TrainConfig cfg;
         Path dir;
@@ -173,6 +196,46 @@ public final class TrainCommand implements Callable<Integer> {
             }
             System.out.println("checkpoint: " + dir.resolve("checkpoint.safetensors"));
             return 0;
+        } finally {
+            trainer.close();
+        }
+    }
+
+    /** {@code --full}: the dense 1.0x network with its own weights (optionally with BatchNorm sparsity). */
+    private int trainFull() throws IOException {
+        RetrainConfig cfg;
+        Path dir;
+        Datasets.Loaded loaded;
+        if (resume != null) {
+            if (run != null) {
+                throw new IllegalArgumentException("--run and --resume both given: --resume continues in its folder");
+            }
+            dir = resume;
+            cfg = ScratchTrainer.configOf(RunInfo.checkpointFile(dir));
+            loaded = Datasets.load(cfg.dataset(), data);
+        } else {
+            var entry = Architectures.entry(arch);
+            float wd = weightDecay != null ? weightDecay
+                    : Architectures.get(entry.name()).family() == dev.metaprune.nn.arch.Architecture.Family.RESNET50
+                    ? 1e-4f : 4e-5f;
+            loaded = Datasets.load(dataset, data);
+            ImageDataset t = loaded.train();
+            cfg = new RetrainConfig(dataset, entry.name(), t.channels(), t.height(), t.numClasses(), "uniform:1.0",
+                    epochs, batch, lr, schedule, wd, 0.9f, 0.1f, seed, maxSteps, bnL1 == null ? 0f : bnL1);
+            dir = run != null ? run : RunInfo.defaultDir("full-" + entry.name());
+            DenseRun.checkFresh(dir);
+        }
+        ScratchTrainer trainer = new ScratchTrainer(cfg, loaded.train());
+        try {
+            if (resume != null) {
+                trainer.restore(RunInfo.checkpointFile(dir));
+            }
+            String method = cfg.bnL1() > 0 ? "full-sparse" : "full";
+            return DenseRun.train(trainer, loaded, dir, spec, resume != null, quiet, "full", rec -> {
+                if (!rec.has("method")) {
+                    rec.put("method", method);
+                }
+            }, null);
         } finally {
             trainer.close();
         }

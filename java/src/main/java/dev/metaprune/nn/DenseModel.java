@@ -26,6 +26,7 @@ public final class DenseModel {
     private final Map<String, Tensor> params = new LinkedHashMap<>();
     private final Map<String, Tensor> buffers = new LinkedHashMap<>();
     private final float labelSmoothing;
+    private float bnL1;
 
     public DenseModel(Widths widths, int batch, float momentum, float weightDecay, boolean nesterov,
                       float labelSmoothing, long seed) {
@@ -97,10 +98,45 @@ public final class DenseModel {
     public float trainStep(Tensor x, int[] labels, float lr) {
         net.forward(x, widths, Network.BnMode.TRAIN);
         float loss = net.backward(x, labels, labelSmoothing);
+        if (bnL1 > 0) {
+            addBnL1();
+        }
         if (Float.isFinite(loss)) {
             sgd.step(lr);
         }
         return loss;
+    }
+
+    /**
+     * Network Slimming's sparsity: from now on every step adds {@code s * sign(gamma)} to each
+     * BatchNorm scale's gradient (the subgradient of {@code s * sum |gamma|}; 0 switches it off).
+     */
+    public void setBnL1(float s) {
+        if (!(s >= 0)) {
+            throw new IllegalArgumentException("BatchNorm L1 sparsity must be >= 0, got " + s);
+        }
+        this.bnL1 = s;
+    }
+
+    private void addBnL1() {
+        Network.Params p = net.params();
+        for (int i = 0; i < p.gamma.length; i++) {
+            if (p.gamma[i] == null) {
+                continue;
+            }
+            float[] g = p.gamma[i].data(), dg = p.gammaGrad[i].data();
+            int go = p.gamma[i].offset(), dgo = p.gammaGrad[i].offset();
+            for (int c = 0, n = (int) p.gamma[i].numel(); c < n; c++) {
+                dg[dgo + c] += bnL1 * Math.signum(g[go + c]);
+            }
+        }
+    }
+
+    /** Parameters and BatchNorm running statistics by name (no momentum): what pruning reads and writes. */
+    public Map<String, Tensor> weights() {
+        Map<String, Tensor> m = new LinkedHashMap<>(params);
+        m.putAll(buffers);
+        return m;
     }
 
     /** Logits with running statistics (evaluation). */

@@ -12,7 +12,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * @param inChannels       image channels
  * @param inputSize        image side
  * @param classes          classes
- * @param widths           the width configuration: {@code gene:i,j,k,...} (scale indices) or {@code uniform:m}
+ * @param widths           the width configuration: {@code gene:i,j,k,...} (scale indices), {@code uniform:m} or
+ *                         {@code channels:w0,w1,...} (every dimension's width by id: a pruned network)
  * @param epochs           epochs
  * @param batch            mini-batch size
  * @param lr               base learning rate
@@ -22,16 +23,36 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * @param labelSmoothing   label smoothing
  * @param seed             seed of the initial weights, the data order and the augmentation
  * @param maxStepsPerEpoch cap on steps per epoch (0: whole epochs)
+ * @param bnL1             L1 sparsity on the BatchNorm scales (Network Slimming's {@code s}; 0: none): the subgradient
+ *                         {@code bnL1 * sign(gamma)} is added to every BatchNorm scale's gradient
  */
 public record RetrainConfig(String dataset, String arch, int inChannels, int inputSize, int classes, String widths,
                             int epochs, int batch, double lr, String schedule, float weightDecay, float momentum,
-                            float labelSmoothing, long seed, int maxStepsPerEpoch) {
+                            float labelSmoothing, long seed, int maxStepsPerEpoch, float bnL1) {
+    @com.fasterxml.jackson.annotation.JsonCreator
     public RetrainConfig {
         schedule = Training.checkSettings(epochs, batch, lr, schedule, maxStepsPerEpoch);
-        if (!widths.startsWith("gene:") && !widths.startsWith("uniform:")) {
-            throw new IllegalArgumentException("widths must be 'gene:<indices>' or 'uniform:<multiplier>', got '"
-                    + widths + "'");
+        if (!widths.startsWith("gene:") && !widths.startsWith("uniform:") && !widths.startsWith("channels:")) {
+            throw new IllegalArgumentException("widths must be 'gene:<indices>', 'uniform:<multiplier>' or"
+                    + " 'channels:<widths>', got '" + widths + "'");
         }
+        if (!(bnL1 >= 0) || !Float.isFinite(bnL1)) {
+            throw new IllegalArgumentException("BatchNorm L1 sparsity must be >= 0, got " + bnL1);
+        }
+    }
+
+    /** Without BatchNorm sparsity (plain training). */
+    public RetrainConfig(String dataset, String arch, int inChannels, int inputSize, int classes, String widths,
+                         int epochs, int batch, double lr, String schedule, float weightDecay, float momentum,
+                         float labelSmoothing, long seed, int maxStepsPerEpoch) {
+        this(dataset, arch, inChannels, inputSize, classes, widths, epochs, batch, lr, schedule, weightDecay, momentum,
+                labelSmoothing, seed, maxStepsPerEpoch, 0f);
+    }
+
+    /** The same settings with another width configuration, epochs, learning rate and sparsity. */
+    public RetrainConfig with(String newWidths, int newEpochs, double newLr, float newBnL1) {
+        return new RetrainConfig(dataset, arch, inChannels, inputSize, classes, newWidths, newEpochs, batch, newLr,
+                schedule, weightDecay, momentum, labelSmoothing, seed, maxStepsPerEpoch, newBnL1);
     }
 
     private static final ObjectMapper JSON = new ObjectMapper();

@@ -69,6 +69,7 @@ public final class ScratchTrainer {
         this.schedule = Training.schedule(cfg.schedule(), cfg.lr(), total);
         this.model = new DenseModel(widths, cfg.batch(), cfg.momentum(), cfg.weightDecay(), false,
                 cfg.labelSmoothing(), cfg.seed());
+        model.setBnL1(cfg.bnL1());
     }
 
     /** Parses {@code gene:...} or {@code uniform:m} into widths of {@code arch}. */
@@ -83,8 +84,20 @@ public final class ScratchTrainer {
                 throw new IllegalArgumentException("bad width multiplier in '" + spec + "'");
             }
         }
-        throw new IllegalArgumentException("widths must be 'gene:<indices>' or 'uniform:<multiplier>', got '" + spec
-                + "'");
+        if (spec.startsWith("channels:")) {
+            String[] parts = spec.substring(9).split(",");
+            int[] w = new int[parts.length];
+            try {
+                for (int i = 0; i < parts.length; i++) {
+                    w[i] = Integer.parseInt(parts[i].trim());
+                }
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("bad channel count in '" + spec + "'");
+            }
+            return Widths.explicit(arch, w);
+        }
+        throw new IllegalArgumentException("widths must be 'gene:<indices>', 'uniform:<multiplier>' or"
+                + " 'channels:<widths>', got '" + spec + "'");
     }
 
     public RetrainConfig config() {
@@ -193,6 +206,15 @@ public final class ScratchTrainer {
         }
         SafeTensors.readInto(file, f, model.state());
         startEpoch = Integer.parseInt(f.meta("epoch"));
+    }
+
+    /**
+     * Replaces the model's weights and BatchNorm statistics (not the momentum) with those of a dense
+     * checkpoint of the same widths (a pruned network's inherited weights, before fine-tuning).
+     */
+    public void loadWeights(Path file) throws IOException {
+        SafeTensors.Header f = SafeTensors.readHeader(file);
+        SafeTensors.readInto(file, f, model.weights());
     }
 
     /** Top-1 accuracy on a data set (normalised with the training set's statistics), running BatchNorm statistics. */

@@ -39,6 +39,30 @@ public final class Widths {
         }
     }
 
+    /**
+     * An explicit configuration: the width of every dimension, indexed by {@link Channels#id()} (what pruning a dense
+     * network produces: any count from 1 to the dimension's base, fixed dimensions at their base). Residual operands
+     * must agree, as for any configuration.
+     */
+    public static Widths explicit(Architecture arch, int[] byChannels) {
+        if (byChannels.length != arch.channels().size()) {
+            throw new IllegalArgumentException(arch.name() + " has " + arch.channels().size() + " channel dimensions, "
+                    + byChannels.length + " widths given");
+        }
+        for (Channels c : arch.channels()) {
+            int w = byChannels[c.id()];
+            if (w > c.base()) {
+                throw new IllegalArgumentException(arch.name() + ": " + c.label() + " has at most " + c.base()
+                        + " channels, " + w + " given");
+            }
+            if (!c.isGene() && w != c.base()) {
+                throw new IllegalArgumentException(arch.name() + ": " + c.label() + " is fixed at " + c.base()
+                        + " channels, " + w + " given");
+            }
+        }
+        return new Widths(arch, byChannels.clone(), null, Double.NaN);
+    }
+
     /** The widths a gene selects. Validates the gene against the architecture's {@link GeneSpace}. */
     public static Widths forGene(Architecture arch, int[] indices) {
         arch.geneSpace().validate(indices);
@@ -110,7 +134,7 @@ public final class Widths {
 
     /** The width multiplier, when built from one. */
     public OptionalDouble multiplier() {
-        return geneIndices == null ? OptionalDouble.of(multiplier) : OptionalDouble.empty();
+        return geneIndices == null && !Double.isNaN(multiplier) ? OptionalDouble.of(multiplier) : OptionalDouble.empty();
     }
 
     /** {@code "gene 28,18,..."} or {@code "width multiplier 0.5"}. */
@@ -122,7 +146,19 @@ public final class Widths {
             }
             return sb.toString();
         }
+        if (Double.isNaN(multiplier)) {
+            return "channels " + spec();
+        }
         return "width multiplier " + multiplier;
+    }
+
+    /** Every dimension's width, comma-separated by {@link Channels#id()} (the {@code channels:} spec). */
+    public String spec() {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < byChannels.length; i++) {
+            sb.append(i == 0 ? "" : ",").append(byChannels[i]);
+        }
+        return sb.toString();
     }
 
     @Override

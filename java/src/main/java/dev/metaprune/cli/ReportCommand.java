@@ -1,0 +1,147 @@
+package dev.metaprune.cli;
+
+import dev.metaprune.kernels.Kernels;
+import dev.metaprune.kernels.Parallel;
+import dev.metaprune.nn.DenseModel;
+import dev.metaprune.nn.Network;
+import dev.metaprune.nn.arch.Architecture;
+import dev.metaprune.nn.arch.Architectures;
+import dev.metaprune.nn.arch.Widths;
+import dev.metaprune.prune.NetworkSlots;
+import dev.metaprune.report.Report;
+import dev.metaprune.tensor.Init;
+import dev.metaprune.tensor.Tensor;
+import dev.metaprune.train.RetrainConfig;
+import dev.metaprune.train.ScratchTrainer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code metaprune report}: one HTML page with plots and tables from run folders. */
+@Command(name = "report", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Gather run folders (retrain, train --full, prune, search) and validated latency tables into one"
+                + " self-contained HTML page: test top-1 versus FLOPs and versus measured latency (one series per"
+                + " method, mean and standard deviation over seeds), the search's best error per iteration, predicted"
+                + " versus measured latency, and the tables behind them. Folders are scanned 4 levels deep.",
+                "",
+                "Latency of each distinct trained network is measured here (forward pass, inference executor,"
+                        + " median of --latency-runs after warm-up) unless --no-latency.", ""},
+        footer = {"", "Examples:",
+                "  metaprune report runs/ --out report.html",
+                "  metaprune report runs/ bench/results/latency-mobilenetv2-cifar-28-b1-cpu-t2.json --latency-batch 1"})
+public final class ReportCommand implements Callable<Integer> {
+    @Parameters(paramLabel = "RUN|DIR|TABLE", arity = "1..*", description = "Run folders, folders of runs, latency"
+            + " tables (.json or .json.gz from `metaprune profile --validate`).")
+    List<Path> inputs;
+
+    @Option(names = "--out", paramLabel = "FILE", defaultValue = "report.html", description = "The page (default"
+            + " ${DEFAULT-VALUE}).")
+    Path out;
+
+    @Option(names = "--no-latency", description = "Do not measure the networks' latency.")
+    boolean noLatency;
+
+    @Option(names = "--latency-batch", defaultValue = "1", description = "Batch of the latency measurement (default"
+            + " ${DEFAULT-VALUE}).")
+    int latencyBatch;
+
+    @Option(names = "--latency-runs", defaultValue = "20", description = "Timed forward passes per network (default"
+            + " ${DEFAULT-VALUE}; median reported).")
+    int latencyRuns;
+
+    @Option(names = "--latency-warmup-ms", defaultValue = "2000", description = "Warm-up before timing each network"
+            + " (at least 5 passes; default ${DEFAULT-VALUE} ms, so the JIT has compiled the kernels).")
+    long warmupMs;
+
+    @Option(names = "--threads", description = "Kernel threads (default: all cores).")
+    Integer threads;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws IOException {
+        if (threads != null) {
+            Parallel.setThreads(threads);
+        }
+        if (latencyBatch < 1 || latencyRuns < 1 || warmupMs < 0) {
+            throw new IllegalArgumentException("--latency-batch and --latency-runs must be positive");
+        }
+        Report r = Report.collect(inputs);
+        if (r.trained.isEmpty() && r.searches.isEmpty() && r.latencies.isEmpty()) {
+            throw new IllegalArgumentException("nothing to report in " + inputs + ": no finished training run"
+                    + " (run.json with test_top1), search (result.json + candidates.jsonl) or validated latency table");
+        }
+        System.out.printf(Locale.ROOT, "found:   %d trained networks, %d searches, %d latency tables%n",
+                r.trained.size(), r.searches.size(), r.latencies.size());
+        List<String> prov = new ArrayList<>();
+        prov.add(RunInfo.invocation(spec, null).get("command").asText());
+        prov.add("MetaPrune " + VersionInfo.version() + ", JDK " + Runtime.version() + ", " + Kernels.get().describe()
+                + ", " + java.time.OffsetDateTime.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
+        if (!noLatency && !r.trained.isEmpty()) {
+            Map<String, Double> cache = new HashMap<>();
+            for (int i = 0; i < r.trained.size(); i++) {
+                Report.Trained t = r.trained.get(i);
+                Path ck = t.dir().resolve("checkpoint.safetensors");
+                if (!Files.exists(ck)) {
+                    continue;
+                }
+                RetrainConfig cfg = ScratchTrainer.configOf(ck);
+                String key = cfg.arch() + "|" + cfg.inChannels() + "|" + cfg.inputSize() + "|" + cfg.widths();
+                Double ms = cache.get(key);
+                if (ms == null) {
+                    ms = measure(cfg);
+                    cache.put(key, ms);
+                    System.out.printf(Locale.ROOT, "latency: %-60s %.3f ms%n", t.dir(), ms);
+                }
+                r.setLatency(i, ms);
+            }
+            prov.add(String.format(Locale.ROOT, "Latency: batch %d, %d kernel threads, median of %d forward passes"
+                    + " (inference executor, after %d ms and at least 5 passes of warm-up), on this machine.",
+                    latencyBatch, Parallel.threadCount(), latencyRuns, warmupMs));
+        }
+        String html = r.html(prov);
+        Path parent = out.toAbsolutePath().getParent();
+        Files.createDirectories(parent);
+        Path tmp = out.resolveSibling(out.getFileName() + ".tmp");
+        Files.writeString(tmp, html);
+        Files.move(tmp, out, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        System.out.println("report:  " + out.toAbsolutePath() + " (" + html.length() / 1024 + " KiB)");
+        return 0;
+    }
+
+    /** Median forward latency (ms) of a network of that configuration with random weights. */
+    double measure(RetrainConfig cfg) {
+        Architecture a = Architectures.get(cfg.arch(), cfg.inChannels(), cfg.inputSize(), cfg.classes());
+        Widths w = ScratchTrainer.widthsOf(a, cfg.widths());
+        DenseModel m = new DenseModel(w, 1, 0.9f, 0f, false, 0f, 1); // weights only; its own executor is not used
+        Network net = Network.forInference(a, latencyBatch);
+        NetworkSlots.fill(net, m.weights());
+        Tensor x = Tensor.zeros(latencyBatch, a.input().size(), a.input().size(), a.input().channels());
+        Init.normal(x, 0f, 1f, 7);
+        long warm = System.nanoTime();
+        for (int i = 0; i < 5 || System.nanoTime() - warm < warmupMs * 1_000_000L; i++) {
+            net.forward(x, w, Network.BnMode.EVAL);
+        }
+        double[] t = new double[latencyRuns];
+        for (int i = 0; i < latencyRuns; i++) {
+            long t0 = System.nanoTime();
+            net.forward(x, w, Network.BnMode.EVAL);
+            t[i] = (System.nanoTime() - t0) / 1e6;
+        }
+        Arrays.sort(t);
+        return t[t.length / 2];
+    }
+}
