@@ -47,11 +47,11 @@ import picocli.CommandLine.Option;
         subcommands = {PruneCommand.L1.class, PruneCommand.Slim.class, PruneCommand.AmcMethod.class},
         footer = {"", "Examples:",
                 "  metaprune train --full --epochs 10 --run runs/full",
-                "  metaprune prune l1 --from runs/full --max-flops 50% --epochs 3",
+                "  metaprune prune l1 --from runs/full --max-flops 50%% --epochs 3",
                 "  metaprune prune l1 --from runs/full --keep 0.5 --layer-keep block3.mid=0.3",
                 "  metaprune train --full --bn-l1 1e-4 --epochs 10 --run runs/sparse",
-                "  metaprune prune slim --from runs/sparse --max-flops 25% --epochs 3",
-                "  metaprune prune amc --from runs/full --max-flops 50% --warmup 100 --episodes 300"})
+                "  metaprune prune slim --from runs/sparse --max-flops 25%% --epochs 3",
+                "  metaprune prune amc --from runs/full --max-flops 50%% --warmup 100 --episodes 300"})
 public final class PruneCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -220,14 +220,22 @@ class PipelineCommandsTest {
     void everyCommandHasHelpThatPicocliCanFormat() {
         picocli.CommandLine main = new picocli.CommandLine(new Main());
         main.setInterpolateVariables(false); // the texts as written (a default such as 50% is not formatted)
-        for (var e : main.getSubcommands().entrySet()) {
+        checkHelp(main, List.of());
+    }
+
+    private static void checkHelp(picocli.CommandLine cl, List<String> path) {
+        for (var e : cl.getSubcommands().entrySet()) {
             String c = e.getKey();
             if (c.equals("help")) {
                 continue;
             }
-            var r = run(c, "--help");
-            assertEquals(0, r.code(), c);
-            assertTrue(r.out().contains("Usage: metaprune " + c), r.out());
+            List<String> p = new java.util.ArrayList<>(path);
+            p.add(c);
+            List<String> args = new java.util.ArrayList<>(p);
+            args.add("--help");
+            var r = run(args.toArray(String[]::new));
+            assertEquals(0, r.code(), String.join(" ", p));
+            assertTrue(r.out().contains("Usage: metaprune " + String.join(" ", p)), r.out());
             // picocli formats help texts with String.format and, on a stray %, prints the raw text with a warning
             var spec = e.getValue().getCommandSpec();
             List<String> texts = new java.util.ArrayList<>();
@@ -239,9 +247,10 @@ class PipelineCommandsTest {
                 try {
                     String.format(java.util.Locale.ROOT, t.replace("${", "$<"));
                 } catch (java.util.IllegalFormatException ex) {
-                    throw new AssertionError(c + ": help text with an unescaped %: " + t, ex);
+                    throw new AssertionError(p + ": help text with an unescaped %: " + t, ex);
                 }
             }
+            checkHelp(e.getValue(), p);
         }
     }
 }
