@@ -36,7 +36,8 @@ import picocli.CommandLine.Parameters;
                 + " versus measured latency, and the tables behind them. Folders are scanned 4 levels deep.",
                 "",
                 "Latency of each distinct trained network is measured here (forward pass, inference executor,"
-                        + " median of --latency-runs after warm-up) unless --no-latency.", ""},
+                        + " median of --latency-runs after warm-up; with --threads 1 the thread's CPU time, which a"
+                        + " shared machine does not inflate, else wall clock) unless --no-latency.", ""},
         footer = {"", "Examples:",
                 "  metaprune report runs/ --out report.html",
                 "  metaprune report runs/ bench/results/latency-mobilenetv2-cifar-28-b1-cpu-t2.json --latency-batch 1"})
@@ -108,8 +109,9 @@ public final class ReportCommand implements Callable<Integer> {
                 r.setLatency(i, ms);
             }
             prov.add(String.format(Locale.ROOT, "Latency: batch %d, %d kernel threads, median of %d forward passes"
-                    + " (inference executor, after %d ms and at least 5 passes of warm-up), on this machine.",
-                    latencyBatch, Parallel.threadCount(), latencyRuns, warmupMs));
+                    + " (inference executor, after %d ms and at least 5 passes of warm-up), %s, on this machine.",
+                    latencyBatch, Parallel.threadCount(), latencyRuns, warmupMs,
+                    Parallel.threadCount() == 1 ? "the thread's CPU time" : "wall clock"));
         }
         String html = r.html(prov);
         Path parent = out.toAbsolutePath().getParent();
@@ -135,11 +137,15 @@ public final class ReportCommand implements Callable<Integer> {
         for (int i = 0; i < 5 || System.nanoTime() - warm < warmupMs * 1_000_000L; i++) {
             net.forward(x, w, Network.BnMode.EVAL);
         }
+        // one kernel thread: the calling thread's CPU time (what the profiler's --clock cpu measures; immune to
+        // the scheduling of a shared machine); more threads: wall clock, the only honest clock for a parallel call
+        java.lang.management.ThreadMXBean cpu = java.lang.management.ManagementFactory.getThreadMXBean();
+        boolean cpuClock = Parallel.threadCount() == 1 && cpu.isCurrentThreadCpuTimeSupported();
         double[] t = new double[latencyRuns];
         for (int i = 0; i < latencyRuns; i++) {
-            long t0 = System.nanoTime();
+            long t0 = cpuClock ? cpu.getCurrentThreadCpuTime() : System.nanoTime();
             net.forward(x, w, Network.BnMode.EVAL);
-            t[i] = (System.nanoTime() - t0) / 1e6;
+            t[i] = ((cpuClock ? cpu.getCurrentThreadCpuTime() : System.nanoTime()) - t0) / 1e6;
         }
         Arrays.sort(t);
         return t[t.length / 2];
