@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # native2: CudaCheck, depthwise tuning sweep (METAPRUNE_DW3_OX), Java-side cuDNN baseline (JavaCPP), memcheck
+# NOTE: this sweep ran against the first chunked version (its default then chose 2 outputs along x on small
+# stride-1 layers, and METAPRUNE_DW3_OX=4 at stride 2 launched a mismatched grid: those rows are invalid, since fixed).
 cd "$(dirname "$0")/.."
 source .device/env.sh
 SO=/tmp/libmetaprune_cuda.so

@@ -108,6 +108,17 @@ public final class CudnnBaseline {
     }
 
     public static void main(String[] args) {
+        try {
+            run();
+        } catch (UnsatisfiedLinkError | NoClassDefFoundError e) {
+            // no driver (libcuda.so.1), no libcudart.so.13 / libcudnn.so.9 on the library path, or a JNI library
+            // missing from the class path: say so in one line (JavaCPP throws the first, then the second)
+            System.out.println("CUDA / cuDNN through JavaCPP unavailable: " + e);
+            System.exit(2);
+        }
+    }
+
+    static void run() {
         // device query through JavaCPP's cudart
         int[] count = new int[1];
         rt(cudaGetDeviceCount(count), "cudaGetDeviceCount");
