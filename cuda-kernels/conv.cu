@@ -280,22 +280,25 @@ __global__ void __launch_bounds__(256) dw_backward_input_any(int n, int h, int w
     }
 }
 
-// dW[ch, ky, kx] += sum over positions; block (32 channel quads) x (8 position lanes), grid.y splits positions
+// dW[ch, ky, kx] += sum over positions. A block of 256 threads = cb channel quads (the chunk of blockIdx.x, as
+// in the forward: all threads busy when c < 128) x 256 / cb position lanes; grid.y splits the positions.
 template <int KS>
 __global__ void __launch_bounds__(256) dw_backward_weight(int n, int h, int w, int c, const float *__restrict__ x,
                                                           int ldx, const float *__restrict__ dy, int lddy,
                                                           float *dw, float *db, int stride, int pad, int ho, int wo,
-                                                          bool vec) {
+                                                          bool vec, int cb) {
     constexpr int K2 = KS * KS;
-    int cq = blockIdx.x * 32 + threadIdx.x;
-    int ch = cq * 4, valid = min(4, c - ch);
+    const int lanes = blockDim.x / cb, lane = threadIdx.x / cb, cql = threadIdx.x - lane * cb;
+    const int c4 = (c + 3) >> 2, q0 = blockIdx.x * cb, nq = min(cb, c4 - q0);
+    const int ch = (q0 + cql) * 4, valid = min(4, c - ch);
+    const bool active = lane < lanes && cql < nq;
     float4 acc[K2];
     float4 bacc = make_float4(0.f, 0.f, 0.f, 0.f);
 #pragma unroll
     for (int r = 0; r < K2; r++) acc[r] = make_float4(0.f, 0.f, 0.f, 0.f);
     const int positions = n * ho * wo;
-    if (valid > 0) {
-        for (int pos = blockIdx.y * 8 + threadIdx.y; pos < positions; pos += gridDim.y * 8) {
+    if (active) {
+        for (int pos = blockIdx.y * lanes + lane; pos < positions; pos += gridDim.y * lanes) {
             int ox = pos % wo, t2 = pos / wo, oy = t2 % ho, nn = t2 / ho;
             float4 g = load4(dy + (size_t) pos * lddy + ch, vec, valid);
             bacc.x += g.x; bacc.y += g.y; bacc.z += g.z; bacc.w += g.w;
@@ -314,24 +317,24 @@ __global__ void __launch_bounds__(256) dw_backward_weight(int n, int h, int w, i
             }
         }
     }
-    __shared__ float red[8][32 * 4 + 1];
+    // per tap: 256 threads' float4 -> shared [lane][cb * 4], then cb * 4 threads sum over the lanes
+    __shared__ float red[256 * 4];
+    const int width = cb * 4;
     for (int r = 0; r <= K2; r++) {
         float4 v = r < K2 ? acc[r] : bacc;
         if (r == K2 && db == nullptr) break;
-        red[threadIdx.y][threadIdx.x * 4 + 0] = v.x;
-        red[threadIdx.y][threadIdx.x * 4 + 1] = v.y;
-        red[threadIdx.y][threadIdx.x * 4 + 2] = v.z;
-        red[threadIdx.y][threadIdx.x * 4 + 3] = v.w;
+        if (lane < lanes) {
+            float *q = red + lane * width + cql * 4;
+            q[0] = v.x; q[1] = v.y; q[2] = v.z; q[3] = v.w;
+        }
         __syncthreads();
-        // 256 threads reduce 128 sums over 8 lanes
-        int tid = threadIdx.y * 32 + threadIdx.x;
-        if (tid < 128) {
-            float s = 0.f;
-            for (int yy = 0; yy < 8; yy++) s += red[yy][tid];
-            int cc = blockIdx.x * 128 + tid;
-            if (cc < c) {
-                if (r < K2) atomicAdd(dw + (long long) cc * K2 + r, s);
-                else atomicAdd(db + cc, s);
+        for (int j = threadIdx.x; j < width; j += blockDim.x) {
+            float sum = 0.f;
+            for (int l = 0; l < lanes; l++) sum += red[l * width + j];
+            int cc = q0 * 4 + j;
+            if (j < nq * 4 && cc < c) {
+                if (r < K2) atomicAdd(dw + (long long) cc * K2 + r, sum);
+                else atomicAdd(db + cc, sum);
             }
         }
         __syncthreads();
@@ -454,13 +457,17 @@ int mp_depthwise_backward_weight(mp_stream stream, int n, int h, int w, int c, c
     }
     if (k == 3) {
         bool vec = aligned16(x) && aligned16(dy) && ldx % 4 == 0 && lddy % 4 == 0;
-        int cblocks = (c + 127) / 128;
+        int chunks, cb = dw_chunk(c, &chunks), lanes = 256 / cb;
         long long positions = (long long) n * ho * wo;
-        long long want = (positions + 63) / 64, cap = (long long) (sm_count() * 8 + cblocks - 1) / cblocks;
+        // about ppl positions per lane, at most 8 blocks per SM in all (bounds the atomics per weight): 32 on
+        // large layers, 4 on small ones (H100 sweep over 2..32, bench/RESULTS.md); METAPRUNE_DWW_PPL overrides it
+        long long ppl = positions >= 65536 ? 32 : 4;
+        if (const char *e = getenv("METAPRUNE_DWW_PPL")) { int v = atoi(e); if (v > 0) ppl = v; }
+        long long want = (positions + ppl * lanes - 1) / (ppl * lanes), cap = ((long long) sm_count() * 8 + chunks - 1) / chunks;
         int ysplit = (int) (want < cap ? want : cap);
         ysplit = max(ysplit, 1);
-        dw_backward_weight<3><<<dim3(cblocks, ysplit), dim3(32, 8), 0, s>>>(n, h, w, c, x, ldx, dy, lddy, dw, db,
-                                                                           stride, pad, ho, wo, vec);
+        dw_backward_weight<3><<<dim3(chunks, ysplit), 256, 0, s>>>(n, h, w, c, x, ldx, dy, lddy, dw, db, stride, pad,
+                                                                  ho, wo, vec, cb);
     } else {
         int taps = c * (k * k + 1);
         dw_backward_weight_any<<<(taps + 127) / 128, 128, 0, s>>>(n, h, w, c, x, ldx, dy, lddy, dw, db, k, stride,
