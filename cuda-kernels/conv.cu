@@ -1,6 +1,8 @@
 // General convolution as implicit GEMM (the stem, ResNet's 3x3, grouped convolutions) and the
 // depthwise k x k convolution (MobileNets), forward and both backward passes. NHWC activations,
 // OIHW weights, sliced to the leading [c_out, c_in / groups] block.
+#include <cstdlib>
+
 #include "gemm.cuh"
 
 namespace mp {
@@ -89,102 +91,123 @@ __device__ __forceinline__ void fma4(float4 &a, float4 x, float4 w) {
     a.x = fmaf(x.x, w.x, a.x); a.y = fmaf(x.y, w.y, a.y); a.z = fmaf(x.z, w.z, a.z); a.w = fmaf(x.w, w.w, a.w);
 }
 
-// weights [c, k*k] -> shared [k*k][cp] (cp = c rounded up to 4; zero beyond c), then bias [cp]
-__device__ __forceinline__ void stage_weights(float *ws, const float *wt, const float *bias, int c, int cp, int kk2) {
-    for (int i = threadIdx.x; i < kk2 * cp; i += blockDim.x) {
-        int r = i / cp, ch = i - r * cp;
-        ws[i] = ch < c ? wt[ch * kk2 + r] : 0.f;
+// Channel-chunked 3x3 kernels (the ones dispatched). blockIdx.y picks a chunk of cb <= 32 channel quads; the
+// block stages only that chunk's weights (+ bias) in shared memory as [tap][channel] (at most 5 KB, so the
+// staging cost no longer grows with c: the old kernels staged all c channels per block, 38 KB at c = 960).
+// threadIdx.x = slot * cb + quad; slot indexes (n, row, x-group) positions with one division chain per thread
+// and no per-item loop. FLIP stages the weights rotated by 180 degrees: with stride 1 the input gradient is
+// this forward on dy with pad 2 - pad.
+__device__ __forceinline__ void stage_chunk(float *ws, const float *__restrict__ wt, const float *__restrict__ bias,
+                                            int c, int ch0, int nch, int cw, bool flip) {
+    // contiguous source reads: wt[(ch0 + j) * 9 + r] for j < nch
+    for (int i = threadIdx.x; i < 9 * nch; i += blockDim.x) {
+        int j = i / 9, r = i - j * 9, ch = ch0 + j;
+        ws[(flip ? 8 - r : r) * cw + j] = ch < c ? wt[(long long) ch0 * 9 + i] : 0.f;
     }
-    for (int i = threadIdx.x; i < cp; i += blockDim.x) ws[kk2 * cp + i] = (bias && i < c) ? bias[i] : 0.f;
+    for (int j = threadIdx.x; j < nch; j += blockDim.x) ws[9 * cw + j] = (bias && ch0 + j < c) ? bias[ch0 + j] : 0.f;
     __syncthreads();
 }
 
-// 3x3 forward: one thread computes OX consecutive output pixels along x for 4 channels, so each input
-// pixel it loads feeds up to 3 outputs (stride 1, OX 4: 18 loads for 4 outputs instead of 36).
-template <int S, int OX>
-__global__ void __launch_bounds__(256) dw3_forward(int n, int h, int w, int c, const float *__restrict__ x, int ldx,
-                                                   const float *__restrict__ wt, int pad,
-                                                   const float *__restrict__ bias, float *__restrict__ y, int ho,
-                                                   int wo, int ldy, bool vec, int per_block) {
-    extern __shared__ __align__(16) float ws[];
-    constexpr int COLS = (OX - 1) * S + 3;
-    const int c4 = (c + 3) >> 2, cp = c4 * 4;
-    stage_weights(ws, wt, bias, c, cp, 9);
-    const int wq = (wo + OX - 1) / OX;
-    const int total = n * ho * wq * c4;
-    const int start = blockIdx.x * per_block, end = min(total, start + per_block);
-    for (int t = start + threadIdx.x; t < end; t += blockDim.x) {
-        int cq = t % c4, pos = t / c4;
-        int oxq = pos % wq, t2 = pos / wq, oy = t2 % ho, nn = t2 / ho;
-        int ch = cq * 4, valid = min(4, c - ch);
-        float4 b = *reinterpret_cast<const float4 *>(&ws[9 * cp + ch]);
-        float4 acc[OX];
+template <int S, int OX, int OY, bool FLIP>
+__global__ void __launch_bounds__(256) dw3_fwd_chunk(int n, int h, int w, int c, const float *__restrict__ x, int ldx,
+                                                     const float *__restrict__ wt, int pad,
+                                                     const float *__restrict__ bias, float *__restrict__ y, int ho,
+                                                     int wo, int ldy, bool vec, int cb) {
+    __shared__ __align__(16) float ws[10 * 128];
+    constexpr int COLS = (OX - 1) * S + 3, ROWS = (OY - 1) * S + 3;
+    const int c4 = (c + 3) >> 2, q0 = blockIdx.y * cb, nq = min(cb, c4 - q0), cw = cb * 4;
+    stage_chunk(ws, wt, bias, c, q0 * 4, nq * 4, cw, FLIP);
+    const int slots = blockDim.x / cb, slot = threadIdx.x / cb, cq = threadIdx.x - slot * cb;
+    const int wq = (wo + OX - 1) / OX, hq = (ho + OY - 1) / OY;
+    const int pos = blockIdx.x * slots + slot;
+    if (slot >= slots || cq >= nq || pos >= n * hq * wq) return;
+    const int oxq = pos % wq, t2 = pos / wq, oyq = t2 % hq, nn = t2 / hq;
+    const int ch = (q0 + cq) * 4, valid = min(4, c - ch), sc = cq * 4;
+    float4 acc[OY][OX];
+    {
+        float4 b = *reinterpret_cast<const float4 *>(&ws[9 * cw + sc]);
 #pragma unroll
-        for (int o = 0; o < OX; o++) acc[o] = b;
-        int ox0 = oxq * OX;
-        int iy0 = oy * S - pad, ix0 = ox0 * S - pad;
+        for (int r = 0; r < OY; r++)
 #pragma unroll
-        for (int ky = 0; ky < 3; ky++) {
-            int iy = iy0 + ky;
-            if (iy < 0 || iy >= h) continue;
-            float4 w0 = *reinterpret_cast<const float4 *>(&ws[(ky * 3 + 0) * cp + ch]);
-            float4 w1 = *reinterpret_cast<const float4 *>(&ws[(ky * 3 + 1) * cp + ch]);
-            float4 w2 = *reinterpret_cast<const float4 *>(&ws[(ky * 3 + 2) * cp + ch]);
-            const float *xrow = x + ((nn * h + iy) * w) * ldx + ch;
+            for (int o = 0; o < OX; o++) acc[r][o] = b;
+    }
+    const int ox0 = oxq * OX, oy0 = oyq * OY, iy0 = oy0 * S - pad, ix0 = ox0 * S - pad;
+#pragma unroll
+    for (int row = 0; row < ROWS; row++) {
+        int iy = iy0 + row;
+        if (iy < 0 || iy >= h) continue;
+        const float *xrow = x + ((nn * h + iy) * w) * ldx + ch;
+#pragma unroll
+        for (int r = 0; r < OY; r++) {
+            const int ky = row - r * S;
+            if (ky < 0 || ky > 2) continue;
+            float4 w0 = *reinterpret_cast<const float4 *>(&ws[(ky * 3 + 0) * cw + sc]);
+            float4 w1 = *reinterpret_cast<const float4 *>(&ws[(ky * 3 + 1) * cw + sc]);
+            float4 w2 = *reinterpret_cast<const float4 *>(&ws[(ky * 3 + 2) * cw + sc]);
 #pragma unroll
             for (int col = 0; col < COLS; col++) {
                 int ix = ix0 + col;
                 if (ix < 0 || ix >= w) continue;
-                float4 xv = load4(xrow + ix * ldx, vec, valid);
+                float4 xv = load4(xrow + ix * ldx, vec, valid);   // repeated loads of a row hit L1
 #pragma unroll
                 for (int o = 0; o < OX; o++) {
                     int kx = col - o * S;
-                    if (kx == 0) fma4(acc[o], xv, w0);
-                    else if (kx == 1) fma4(acc[o], xv, w1);
-                    else if (kx == 2) fma4(acc[o], xv, w2);
+                    if (kx == 0) fma4(acc[r][o], xv, w0);
+                    else if (kx == 1) fma4(acc[r][o], xv, w1);
+                    else if (kx == 2) fma4(acc[r][o], xv, w2);
                 }
             }
         }
-        float *yp = y + ((nn * ho + oy) * wo + ox0) * ldy + ch;
+    }
 #pragma unroll
-        for (int o = 0; o < OX; o++) {
-            if (ox0 + o < wo) store4(yp + o * ldy, vec, valid, acc[o]);
-        }
+    for (int r = 0; r < OY; r++) {
+        if (oy0 + r >= ho) break;
+        float *yp = y + ((nn * ho + oy0 + r) * wo + ox0) * ldy + ch;
+#pragma unroll
+        for (int o = 0; o < OX; o++)
+            if (ox0 + o < wo) store4(yp + o * ldy, vec, valid, acc[r][o]);
     }
 }
 
-__global__ void __launch_bounds__(256) dw3_backward_input(int n, int h, int w, int c, const float *__restrict__ dy,
-                                                          int lddy, const float *__restrict__ wt, int stride, int pad,
-                                                          float *__restrict__ dx, int ho, int wo, int lddx, bool vec,
-                                                          int per_block) {
-    extern __shared__ __align__(16) float ws[];
-    const int c4 = (c + 3) >> 2, cp = c4 * 4;
-    stage_weights(ws, wt, nullptr, c, cp, 9);
-    const int total = n * h * w * c4;
-    const int start = blockIdx.x * per_block, end = min(total, start + per_block);
-    for (int t = start + threadIdx.x; t < end; t += blockDim.x) {
-        int cq = t % c4, pos = t / c4;
-        int ix = pos % w, t2 = pos / w, iy = t2 % h, nn = t2 / h;
-        int ch = cq * 4, valid = min(4, c - ch);
-        float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
+// input gradient, any stride S (1 or 2 compiled): one input pixel, 4 channels per thread
+template <int S>
+__global__ void __launch_bounds__(256) dw3_bi_chunk(int n, int h, int w, int c, const float *__restrict__ dy, int lddy,
+                                                    const float *__restrict__ wt, int pad, float *__restrict__ dx,
+                                                    int ho, int wo, int lddx, bool vec, int cb) {
+    __shared__ __align__(16) float ws[10 * 128];
+    const int c4 = (c + 3) >> 2, q0 = blockIdx.y * cb, nq = min(cb, c4 - q0), cw = cb * 4;
+    stage_chunk(ws, wt, nullptr, c, q0 * 4, nq * 4, cw, false);
+    const int slots = blockDim.x / cb, slot = threadIdx.x / cb, cq = threadIdx.x - slot * cb;
+    const int pos = blockIdx.x * slots + slot;
+    if (slot >= slots || cq >= nq || pos >= n * h * w) return;
+    const int ix = pos % w, t2 = pos / w, iy = t2 % h, nn = t2 / h;
+    const int ch = (q0 + cq) * 4, valid = min(4, c - ch), sc = cq * 4;
+    float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
 #pragma unroll
-        for (int ky = 0; ky < 3; ky++) {
-            int ty = iy + pad - ky;
-            if (ty < 0 || ty % stride) continue;
-            int oy = ty / stride;
-            if (oy >= ho) continue;
+    for (int ky = 0; ky < 3; ky++) {
+        int ty = iy + pad - ky;
+        if (ty < 0 || ty % S) continue;
+        int oy = ty / S;
+        if (oy >= ho) continue;
 #pragma unroll
-            for (int kx = 0; kx < 3; kx++) {
-                int tx = ix + pad - kx;
-                if (tx < 0 || tx % stride) continue;
-                int ox = tx / stride;
-                if (ox >= wo) continue;
-                float4 gv = load4(dy + ((nn * ho + oy) * wo + ox) * lddy + ch, vec, valid);
-                fma4(acc, gv, *reinterpret_cast<const float4 *>(&ws[(ky * 3 + kx) * cp + ch]));
-            }
+        for (int kx = 0; kx < 3; kx++) {
+            int tx = ix + pad - kx;
+            if (tx < 0 || tx % S) continue;
+            int ox = tx / S;
+            if (ox >= wo) continue;
+            float4 gv = load4(dy + ((nn * ho + oy) * wo + ox) * lddy + ch, vec, valid);
+            fma4(acc, gv, *reinterpret_cast<const float4 *>(&ws[(ky * 3 + kx) * cw + sc]));
         }
-        store4(dx + pos * lddx + ch, vec, valid, acc);
     }
+    store4(dx + pos * lddx + ch, vec, valid, acc);
+}
+
+// channel quads per block: c4 split into equal chunks of at most 32
+static int dw_chunk(int c, int *chunks) {
+    int c4 = (c + 3) / 4, k = (c4 + 31) / 32;
+    int cb = (c4 + k - 1) / k;
+    *chunks = (c4 + cb - 1) / cb;
+    return cb;
 }
 
 // any k: weights read through the cache
@@ -257,22 +280,25 @@ __global__ void __launch_bounds__(256) dw_backward_input_any(int n, int h, int w
     }
 }
 
-// dW[ch, ky, kx] += sum over positions; block (32 channel quads) x (8 position lanes), grid.y splits positions
+// dW[ch, ky, kx] += sum over positions. A block of 256 threads = cb channel quads (the chunk of blockIdx.x, as
+// in the forward: all threads busy when c < 128) x 256 / cb position lanes; grid.y splits the positions.
 template <int KS>
 __global__ void __launch_bounds__(256) dw_backward_weight(int n, int h, int w, int c, const float *__restrict__ x,
                                                           int ldx, const float *__restrict__ dy, int lddy,
                                                           float *dw, float *db, int stride, int pad, int ho, int wo,
-                                                          bool vec) {
+                                                          bool vec, int cb) {
     constexpr int K2 = KS * KS;
-    int cq = blockIdx.x * 32 + threadIdx.x;
-    int ch = cq * 4, valid = min(4, c - ch);
+    const int lanes = blockDim.x / cb, lane = threadIdx.x / cb, cql = threadIdx.x - lane * cb;
+    const int c4 = (c + 3) >> 2, q0 = blockIdx.x * cb, nq = min(cb, c4 - q0);
+    const int ch = (q0 + cql) * 4, valid = min(4, c - ch);
+    const bool active = lane < lanes && cql < nq;
     float4 acc[K2];
     float4 bacc = make_float4(0.f, 0.f, 0.f, 0.f);
 #pragma unroll
     for (int r = 0; r < K2; r++) acc[r] = make_float4(0.f, 0.f, 0.f, 0.f);
     const int positions = n * ho * wo;
-    if (valid > 0) {
-        for (int pos = blockIdx.y * 8 + threadIdx.y; pos < positions; pos += gridDim.y * 8) {
+    if (active) {
+        for (int pos = blockIdx.y * lanes + lane; pos < positions; pos += gridDim.y * lanes) {
             int ox = pos % wo, t2 = pos / wo, oy = t2 % ho, nn = t2 / ho;
             float4 g = load4(dy + (size_t) pos * lddy + ch, vec, valid);
             bacc.x += g.x; bacc.y += g.y; bacc.z += g.z; bacc.w += g.w;
@@ -291,24 +317,24 @@ __global__ void __launch_bounds__(256) dw_backward_weight(int n, int h, int w, i
             }
         }
     }
-    __shared__ float red[8][32 * 4 + 1];
+    // per tap: 256 threads' float4 -> shared [lane][cb * 4], then cb * 4 threads sum over the lanes
+    __shared__ float red[256 * 4];
+    const int width = cb * 4;
     for (int r = 0; r <= K2; r++) {
         float4 v = r < K2 ? acc[r] : bacc;
         if (r == K2 && db == nullptr) break;
-        red[threadIdx.y][threadIdx.x * 4 + 0] = v.x;
-        red[threadIdx.y][threadIdx.x * 4 + 1] = v.y;
-        red[threadIdx.y][threadIdx.x * 4 + 2] = v.z;
-        red[threadIdx.y][threadIdx.x * 4 + 3] = v.w;
+        if (lane < lanes) {
+            float *q = red + lane * width + cql * 4;
+            q[0] = v.x; q[1] = v.y; q[2] = v.z; q[3] = v.w;
+        }
         __syncthreads();
-        // 256 threads reduce 128 sums over 8 lanes
-        int tid = threadIdx.y * 32 + threadIdx.x;
-        if (tid < 128) {
-            float s = 0.f;
-            for (int yy = 0; yy < 8; yy++) s += red[yy][tid];
-            int cc = blockIdx.x * 128 + tid;
-            if (cc < c) {
-                if (r < K2) atomicAdd(dw + (long long) cc * K2 + r, s);
-                else atomicAdd(db + cc, s);
+        for (int j = threadIdx.x; j < width; j += blockDim.x) {
+            float sum = 0.f;
+            for (int l = 0; l < lanes; l++) sum += red[l * width + j];
+            int cc = q0 * 4 + j;
+            if (j < nq * 4 && cc < c) {
+                if (r < K2) atomicAdd(dw + (long long) cc * K2 + r, sum);
+                else atomicAdd(db + cc, sum);
             }
         }
         __syncthreads();
@@ -345,15 +371,6 @@ static unsigned grid_for(long long total) {
 using namespace mp;
 
 extern "C" {
-static int per_block_for(long long total) {
-    // enough blocks to fill the chip several times, 8..32 items per thread
-    long long want = (total + (long long) sm_count() * 4 - 1) / ((long long) sm_count() * 4);
-    long long pb = (want + 255) / 256 * 256;
-    if (pb < 512) pb = 512;
-    if (pb > 4096) pb = 4096;
-    return (int) pb;
-}
-
 int mp_depthwise_forward(mp_stream stream, int n, int h, int w, int c, const float *x, int ldx, const float *wt, int k,
                          int stride, int pad, const float *bias, float *y, int ho, int wo, int ldy) {
     const char *fn = "mp_depthwise_forward";
@@ -364,16 +381,28 @@ int mp_depthwise_forward(mp_stream stream, int n, int h, int w, int c, const flo
     bool vec = aligned16(x) && aligned16(y) && ldx % 4 == 0 && ldy % 4 == 0;
     long long total = (long long) n * ho * wo * ((c + 3) / 4);
     cudaStream_t s = MP_STREAM(stream);
-    int cp = (c + 3) / 4 * 4;
-    size_t smem = sizeof(float) * 10 * cp;
-    if (k == 3 && (stride == 1 || stride == 2) && smem <= 48 * 1024) {
-        // stride 1: 4 outputs along x per thread (input reuse); stride 2: one (measured faster on H100)
-        int ox = stride == 1 ? 4 : 1;
-        long long items = (long long) n * ho * ((wo + ox - 1) / ox) * ((c + 3) / 4);
-        int pb = per_block_for(items);
-        unsigned blocks = (unsigned) ((items + pb - 1) / pb);
-        if (stride == 1) dw3_forward<1, 4><<<blocks, 256, smem, s>>>(n, h, w, c, x, ldx, wt, pad, bias, y, ho, wo, ldy, vec, pb);
-        else dw3_forward<2, 1><<<blocks, 256, smem, s>>>(n, h, w, c, x, ldx, wt, pad, bias, y, ho, wo, ldy, vec, pb);
+    if (k == 3 && (stride == 1 || stride == 2)) {
+        int chunks, cb = dw_chunk(c, &chunks), slots = 256 / cb;
+        // outputs along x per thread (measured on H100, bench/RESULTS.md): stride 1: 4; stride 2: 2 at maps of
+        // 14 or less, else 1. Rows per thread: 1 (2 with METAPRUNE_DW3_OY=2, stride 1, for tuning).
+        // METAPRUNE_DW3_OX (1, 2, 4; 1 or 2 at stride 2) overrides the x choice for tuning.
+        int ox = stride == 1 ? 4 : (wo <= 14 ? 2 : 1), oy = 1;
+        if (const char *e = getenv("METAPRUNE_DW3_OX")) { int v = atoi(e); if (v == 1 || v == 2 || v == 4) ox = v; }
+        if (const char *e = getenv("METAPRUNE_DW3_OY")) { if (atoi(e) == 2 && stride == 1) oy = 2; }
+        if (stride == 2 && ox > 2) ox = 2;
+        long long pos = (long long) n * ((ho + oy - 1) / oy) * ((wo + ox - 1) / ox);
+        dim3 grid((unsigned) ((pos + slots - 1) / slots), (unsigned) chunks);
+#define MP_DW3(S_, OX_, OY_) dw3_fwd_chunk<S_, OX_, OY_, false><<<grid, 256, 0, s>>>(n, h, w, c, x, ldx, wt, pad, bias, y, ho, wo, ldy, vec, cb)
+        if (stride == 1) {
+            if (oy == 2) { if (ox == 4) MP_DW3(1, 4, 2); else if (ox == 2) MP_DW3(1, 2, 2); else MP_DW3(1, 1, 2); }
+            else if (ox == 4) MP_DW3(1, 4, 1);
+            else if (ox == 2) MP_DW3(1, 2, 1);
+            else MP_DW3(1, 1, 1);
+        } else {
+            if (ox == 1) MP_DW3(2, 1, 1);
+            else MP_DW3(2, 2, 1);
+        }
+#undef MP_DW3
     } else {
         dw_forward_any<<<grid_for(total), 256, 0, s>>>(n, h, w, c, x, ldx, wt, k, stride, pad, bias, y, ho, wo, ldy, vec);
     }
@@ -390,12 +419,22 @@ int mp_depthwise_backward_input(mp_stream stream, int n, int h, int w, int c, co
     bool vec = aligned16(dy) && aligned16(dx) && lddx % 4 == 0 && lddy % 4 == 0;
     long long total = (long long) n * h * w * ((c + 3) / 4);
     cudaStream_t s = MP_STREAM(stream);
-    int cp = (c + 3) / 4 * 4;
-    size_t smem = sizeof(float) * 10 * cp;
-    if (k == 3 && smem <= 48 * 1024) {
-        int pb = per_block_for(total);
-        unsigned blocks = (unsigned) ((total + pb - 1) / pb);
-        dw3_backward_input<<<blocks, 256, smem, s>>>(n, h, w, c, dy, lddy, wt, stride, pad, dx, ho, wo, lddx, vec, pb);
+    if (k == 3 && stride == 1 && pad <= 2 && ho == h + 2 * pad - 2 && wo == w + 2 * pad - 2) {
+        // stride 1: the input gradient is the forward convolution of dy with the weights rotated by 180 degrees
+        int chunks, cb = dw_chunk(c, &chunks), slots = 256 / cb;
+        int ox = 4;
+        if (const char *e = getenv("METAPRUNE_DW3_OX")) { int v = atoi(e); if (v == 1 || v == 2 || v == 4) ox = v; }
+        long long pos = (long long) n * h * ((w + ox - 1) / ox);
+        dim3 grid((unsigned) ((pos + slots - 1) / slots), (unsigned) chunks);
+        if (ox == 4) dw3_fwd_chunk<1, 4, 1, true><<<grid, 256, 0, s>>>(n, ho, wo, c, dy, lddy, wt, 2 - pad, nullptr, dx, h, w, lddx, vec, cb);
+        else if (ox == 2) dw3_fwd_chunk<1, 2, 1, true><<<grid, 256, 0, s>>>(n, ho, wo, c, dy, lddy, wt, 2 - pad, nullptr, dx, h, w, lddx, vec, cb);
+        else dw3_fwd_chunk<1, 1, 1, true><<<grid, 256, 0, s>>>(n, ho, wo, c, dy, lddy, wt, 2 - pad, nullptr, dx, h, w, lddx, vec, cb);
+    } else if (k == 3 && (stride == 1 || stride == 2)) {
+        int chunks, cb = dw_chunk(c, &chunks), slots = 256 / cb;
+        long long pos = (long long) n * h * w;
+        dim3 grid((unsigned) ((pos + slots - 1) / slots), (unsigned) chunks);
+        if (stride == 1) dw3_bi_chunk<1><<<grid, 256, 0, s>>>(n, h, w, c, dy, lddy, wt, pad, dx, ho, wo, lddx, vec, cb);
+        else dw3_bi_chunk<2><<<grid, 256, 0, s>>>(n, h, w, c, dy, lddy, wt, pad, dx, ho, wo, lddx, vec, cb);
     } else {
         dw_backward_input_any<<<grid_for(total), 256, 0, s>>>(n, h, w, c, dy, lddy, wt, k, stride, pad, dx, ho, wo,
                                                               lddx, vec);
@@ -418,13 +457,17 @@ int mp_depthwise_backward_weight(mp_stream stream, int n, int h, int w, int c, c
     }
     if (k == 3) {
         bool vec = aligned16(x) && aligned16(dy) && ldx % 4 == 0 && lddy % 4 == 0;
-        int cblocks = (c + 127) / 128;
+        int chunks, cb = dw_chunk(c, &chunks), lanes = 256 / cb;
         long long positions = (long long) n * ho * wo;
-        long long want = (positions + 63) / 64, cap = (long long) (sm_count() * 8 + cblocks - 1) / cblocks;
+        // about ppl positions per lane, at most 8 blocks per SM in all (bounds the atomics per weight): 32 on
+        // large layers, 4 on small ones (H100 sweep over 2..32, bench/RESULTS.md); METAPRUNE_DWW_PPL overrides it
+        long long ppl = positions >= 65536 ? 32 : 4;
+        if (const char *e = getenv("METAPRUNE_DWW_PPL")) { int v = atoi(e); if (v > 0) ppl = v; }
+        long long want = (positions + ppl * lanes - 1) / (ppl * lanes), cap = ((long long) sm_count() * 8 + chunks - 1) / chunks;
         int ysplit = (int) (want < cap ? want : cap);
         ysplit = max(ysplit, 1);
-        dw_backward_weight<3><<<dim3(cblocks, ysplit), dim3(32, 8), 0, s>>>(n, h, w, c, x, ldx, dy, lddy, dw, db,
-                                                                           stride, pad, ho, wo, vec);
+        dw_backward_weight<3><<<dim3(chunks, ysplit), 256, 0, s>>>(n, h, w, c, x, ldx, dy, lddy, dw, db, stride, pad,
+                                                                  ho, wo, vec, cb);
     } else {
         int taps = c * (k * k + 1);
         dw_backward_weight_any<<<(taps + 127) / 128, 128, 0, s>>>(n, h, w, c, x, ldx, dy, lddy, dw, db, k, stride,

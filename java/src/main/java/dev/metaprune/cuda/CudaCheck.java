@@ -219,6 +219,14 @@ public final class CudaCheck {
         conv("depthwise 3x3 s2 c=144 @28", 4, 28, 28, Conv2dSpec.depthwise(144, 3, 2, 1), 0, 0, 0, true, CONV_BOUND);
         conv("depthwise 3x3 s2 c=21 @15 views (scalar path)", 2, 15, 15, Conv2dSpec.depthwise(21, 3, 2, 1), 0, 3, 5, false, CONV_BOUND);
         conv("depthwise 5x5 s1 c=8 @7 (any k)", 2, 7, 7, Conv2dSpec.depthwise(8, 5, 1, 2), 0, 0, 0, false, CONV_BOUND);
+        // the channel-chunked 3x3 kernels: several chunks, uneven chunks, 1/2/4 outputs per thread, scalar path,
+        // and the stride-1 input gradient run as a forward with rotated weights (pad 1, 0 and 2)
+        conv("depthwise 3x3 s1 c=960 @7 (8 channel chunks), bias", 2, 7, 7, Conv2dSpec.depthwise(960, 3, 1, 1), 0, 8, 0, true, CONV_BOUND);
+        conv("depthwise 3x3 s2 c=576 @14 (5 chunks of 29 quads)", 2, 14, 14, Conv2dSpec.depthwise(576, 3, 2, 1), 0, 0, 0, false, CONV_BOUND);
+        conv("depthwise 3x3 s1 c=144 @56 N24 (4 outputs per thread)", 24, 56, 56, Conv2dSpec.depthwise(144, 3, 1, 1), 0, 0, 0, true, CONV_BOUND);
+        conv("depthwise 3x3 s1 c=21 @13 views (scalar path, odd width), bias", 2, 13, 13, Conv2dSpec.depthwise(21, 3, 1, 1), 0, 3, 5, true, CONV_BOUND);
+        conv("depthwise 3x3 s1 pad 0 c=40 @9", 3, 9, 9, Conv2dSpec.depthwise(40, 3, 1, 0), 0, 0, 0, false, CONV_BOUND);
+        conv("depthwise 3x3 s1 pad 2 c=8 @6", 2, 6, 6, Conv2dSpec.depthwise(8, 3, 1, 2), 0, 0, 0, false, CONV_BOUND);
         conv("conv 3x3 s2 stem 3->32 @32", 4, 32, 32, Conv2dSpec.of(3, 32, 3, 2, 1, 1), 0, 8, 0, false, CONV_BOUND);
         conv("conv 3x3 s1 ResNet 64->64 @14 sliced", 2, 14, 14, Conv2dSpec.of(48, 40, 3, 1, 1, 1), 16, 24, 0, true, CONV_BOUND);
         conv("conv 3x3 s1 grouped g=2 16->24 @8", 2, 8, 8, Conv2dSpec.of(16, 24, 3, 1, 1, 2), 0, 0, 0, false, CONV_BOUND);
