@@ -1,6 +1,5 @@
 package dev.metaprune.cli;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.metaprune.data.Datasets;
 import dev.metaprune.kernels.Kernels;
@@ -9,7 +8,6 @@ import dev.metaprune.nn.cost.CostReport;
 import dev.metaprune.train.RetrainConfig;
 import dev.metaprune.train.ScratchTrainer;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.function.Consumer;
@@ -45,12 +43,16 @@ final class DenseRun {
         }
         System.out.println("kernels: " + Kernels.get().describe());
         System.out.println("run:     " + dir.toAbsolutePath());
+        try (java.io.Closeable lock = RunInfo.lock(dir)) {
+            return train(trainer, loaded, dir, spec, quiet, kind, extra, cfg, cost);
+        }
+    }
+
+    private static int train(ScratchTrainer trainer, Datasets.Loaded loaded, Path dir, CommandLine.Model.CommandSpec spec,
+                             boolean quiet, String kind, Consumer<ObjectNode> extra, RetrainConfig cfg, CostReport cost)
+            throws IOException {
         Path runJson = dir.resolve("run.json");
-        ObjectNode record = Files.exists(runJson) ? (ObjectNode) RunInfo.JSON.readTree(runJson.toFile())
-                : RunInfo.JSON.createObjectNode();
-        ArrayNode inv = record.has("invocations") ? (ArrayNode) record.get("invocations")
-                : record.putArray("invocations");
-        inv.add(RunInfo.invocation(spec, loaded.description()));
+        ObjectNode record = RunInfo.openRecord(runJson, spec, loaded.description());
         record.set("config", RunInfo.JSON.readTree(cfg.toJson()));
         record.put("flops", cost.flops()).put("params", cost.params()).put("widths", trainer.widths().describe());
         if (extra != null) {
@@ -67,13 +69,5 @@ final class DenseRun {
         System.out.printf(Locale.ROOT, "test top-1: %.2f%% on %d images%n", 100 * test, loaded.test().size());
         System.out.println("checkpoint: " + dir.resolve("checkpoint.safetensors"));
         return 0;
-    }
-
-    /** A new run folder must not hold a training run already. */
-    static void checkFresh(Path dir) {
-        if (Files.exists(dir.resolve("checkpoint.safetensors"))) {
-            throw new IllegalArgumentException(dir + " already holds a training run: continue it with --resume "
-                    + dir + " or choose another --run");
-        }
     }
 }

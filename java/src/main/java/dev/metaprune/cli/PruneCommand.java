@@ -169,7 +169,7 @@ public final class PruneCommand implements Runnable {
             Long budget = c.maxFlops == null ? null
                     : (long) (Constraints.parseMillions(c.maxFlops, srcFlops / 1e6, "--max-flops") * 1e6);
             Path dir = c.run != null ? c.run : RunInfo.defaultDir("prune-" + name());
-            DenseRun.checkFresh(dir);
+            RunInfo.checkFresh(dir);
             ChannelGroups groups = ChannelGroups.of(arch);
             Datasets.Loaded loaded = Datasets.load(srcCfg.dataset(), c.data);
             Files.createDirectories(dir);

@@ -246,11 +246,11 @@ public final class RetrainCommand implements Callable<Integer> {
             cfg = new RetrainConfig(ds, a.name(), t.channels(), t.height(), t.numClasses(), widthSpec, trainEpochs,
                     batch, lr, schedule, weightDecay, 0.9f, 0.1f, seed, maxSteps);
             dir = run != null ? run : RunInfo.defaultDir("retrain");
-            DenseRun.checkFresh(dir);
+            RunInfo.checkFresh(dir);
         }
         Datasets.Loaded loaded = probe != null ? probe : Datasets.load(cfg.dataset(), data); // read once
         ScratchTrainer trainer = new ScratchTrainer(cfg, loaded.train());
-        try (java.io.Closeable lock = RunInfo.lock(dir)) {
+        try {
             if (resume != null) {
                 trainer.restore(RunInfo.checkpointFile(dir));
             }

@@ -76,6 +76,23 @@ final class RunInfo {
         };
     }
 
+    /** A new run folder must not hold a training run already (a second start would overwrite its checkpoint). */
+    static void checkFresh(Path dir) {
+        if (Files.exists(dir.resolve("checkpoint.safetensors"))) {
+            throw new IllegalArgumentException(dir + " already holds a training run: continue it with --resume "
+                    + dir + " or choose another --run");
+        }
+    }
+
+    /** The run's {@code run.json} record (read when it exists), with this invocation appended to its invocations. */
+    static ObjectNode openRecord(Path runJson, CommandLine.Model.CommandSpec spec, String data) throws IOException {
+        ObjectNode record = Files.exists(runJson) ? (ObjectNode) JSON.readTree(runJson.toFile()) : JSON.createObjectNode();
+        com.fasterxml.jackson.databind.node.ArrayNode inv = record.has("invocations")
+                ? (com.fasterxml.jackson.databind.node.ArrayNode) record.get("invocations") : record.putArray("invocations");
+        inv.add(invocation(spec, data));
+        return record;
+    }
+
     /** A checkpoint given as a file or as a run folder holding {@code checkpoint.safetensors}. */
     static Path checkpointFile(Path p) {
         Path f = Files.isDirectory(p) ? p.resolve("checkpoint.safetensors") : p;

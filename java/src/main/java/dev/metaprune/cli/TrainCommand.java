@@ -1,6 +1,5 @@
 package dev.metaprune.cli;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.metaprune.data.Datasets;
 import dev.metaprune.data.ImageDataset;
@@ -147,10 +146,7 @@ public final class TrainCommand implements Callable<Integer> {
             cfg = new TrainConfig(dataset, entry.name(), t.channels(), t.height(), t.numClasses(), epochs, batch, lr,
                     schedule, wd, 0.9f, 0.1f, seed, holdout, maxSteps);
             dir = run != null ? run : RunInfo.defaultDir("train-" + entry.name());
-            if (Files.exists(dir.resolve("checkpoint.safetensors"))) {
-                throw new IllegalArgumentException(dir + " already holds a training run: continue it with --resume "
-                        + dir + " or choose another --run");
-            }
+            RunInfo.checkFresh(dir);
         }
         Datasets.Loaded loaded = probe != null ? probe : Datasets.load(cfg.dataset(), data); // read once
         System.out.println("data:    " + loaded.description());
@@ -167,11 +163,7 @@ public final class TrainCommand implements Callable<Integer> {
             System.out.println("kernels: " + Kernels.get().describe());
             System.out.println("run:     " + dir.toAbsolutePath());
             Path runJson = dir.resolve("run.json");
-            ObjectNode record = Files.exists(runJson) ? (ObjectNode) RunInfo.JSON.readTree(runJson.toFile())
-                    : RunInfo.JSON.createObjectNode();
-            ArrayNode invocations = record.has("invocations") ? (ArrayNode) record.get("invocations")
-                    : record.putArray("invocations");
-            invocations.add(RunInfo.invocation(spec, loaded.description()));
+            ObjectNode record = RunInfo.openRecord(runJson, spec, loaded.description());
             record.set("config", RunInfo.JSON.readTree(cfg.toJson()));
             RunInfo.write(runJson, record);
             try (TrainingProgress progress = new TrainingProgress("train",
@@ -223,7 +215,7 @@ public final class TrainCommand implements Callable<Integer> {
             cfg = new RetrainConfig(dataset, entry.name(), t.channels(), t.height(), t.numClasses(), "uniform:1.0",
                     epochs, batch, lr, schedule, wd, 0.9f, 0.1f, seed, maxSteps, bnL1 == null ? 0f : bnL1);
             dir = run != null ? run : RunInfo.defaultDir("full-" + entry.name());
-            DenseRun.checkFresh(dir);
+            RunInfo.checkFresh(dir);
         }
         ScratchTrainer trainer = new ScratchTrainer(cfg, loaded.train());
         try {

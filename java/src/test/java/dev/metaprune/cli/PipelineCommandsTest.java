@@ -73,7 +73,12 @@ class PipelineCommandsTest {
                     "--run", busy.toString(), "--quiet");
             assertEquals(2, r.code(), r.out());
             assertTrue(r.err().contains("in use by another metaprune command"), r.err());
+            var d = run("retrain", "--arch", "mobilenetv1-cifar", "--data", data.toString(), "--width", "0.5",
+                    "--epochs", "1", "--max-steps-per-epoch", "1", "--batch", "8", "--run", busy.toString(), "--quiet");
+            assertEquals(2, d.code(), d.out());
+            assertTrue(d.err().contains("in use by another metaprune command"), d.err());
         }
+        assertTrue(!Files.exists(busy.resolve("run.json")), "no record written to a folder in use");
         assertTrue(!Files.exists(busy.resolve("search.json")), "nothing written to a folder in use");
     }
 
