@@ -496,7 +496,7 @@ public final class PruneCommand implements Runnable {
                         .put("delta", delta).put("delta_decay", deltaDecay).put("updates_per_episode", perEpisode)
                         .put("holdout_images", split.holdout().length).put("calibration_images", calib.length)
                         .put("points", points).put("best_heldout_error_before_finetune", r.error())
-                        .put("selection", "consumer weight magnitude").put("reconstruction", "least squares, 1x1 convs");
+                        .put("selection", "consumer weight magnitude").put("reconstruction", "least squares, every channel-mixing conv (k x k on receptive fields)");
                 d.set("best_actions", RunInfo.JSON.valueToTree(r.actions()));
                 System.out.printf(Locale.ROOT, "amc:     best held-out error %.2f%% before fine-tuning%n",
                         100 * r.error());

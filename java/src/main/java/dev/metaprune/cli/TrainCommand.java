@@ -38,7 +38,8 @@ import picocli.CommandLine.Option;
                 "  metaprune train --resume runs/train-20261124-101500"})
 public final class TrainCommand implements Callable<Integer> {
     @Option(names = {"-a", "--arch"}, description = "Architecture (default ${DEFAULT-VALUE}): one of "
-            + "mobilenetv1-cifar, mobilenetv2-cifar, resnet50-cifar (small inputs), or the ImageNet ones.",
+            + "mobilenetv1-cifar, mobilenetv2-cifar, resnet50-cifar, resnet20-cifar, resnet56-cifar (small inputs), or the"
+            + " ImageNet ones.",
             defaultValue = "mobilenetv2-cifar")
     String arch;
 
@@ -139,7 +140,7 @@ public final class TrainCommand implements Callable<Integer> {
             float wd = weightDecay != null ? weightDecay : switch (Architectures.get(entry.name()).family()) {
                 case MOBILENET_V1 -> 4e-5f;
                 case MOBILENET_V2 -> 0f;
-                case RESNET50 -> 1e-4f;
+                case RESNET -> 1e-4f;
             };
             probe = Datasets.load(dataset, data);
             ImageDataset t = probe.train();
@@ -208,7 +209,7 @@ public final class TrainCommand implements Callable<Integer> {
         } else {
             var entry = Architectures.entry(arch);
             float wd = weightDecay != null ? weightDecay
-                    : Architectures.get(entry.name()).family() == dev.metaprune.nn.arch.Architecture.Family.RESNET50
+                    : Architectures.get(entry.name()).family() == dev.metaprune.nn.arch.Architecture.Family.RESNET
                     ? 1e-4f : 4e-5f;
             loaded = Datasets.load(dataset, data);
             ImageDataset t = loaded.train();

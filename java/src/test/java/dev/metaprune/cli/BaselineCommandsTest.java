@@ -141,6 +141,37 @@ class BaselineCommandsTest {
     }
 
     @Test
+    @Order(3)
+    void everyMethodRunsOnTheSmallResNet() throws Exception {
+        Path rfull = tmp.resolve("r20-full");
+        var r = run(cat(new String[] {"train", "--full", "--arch", "resnet20-cifar", "--bn-l1", "1e-4", "--data",
+                data.toString(), "--run", rfull.toString()}, TINY));
+        assertEquals(0, r.code(), r.err() + r.out());
+        for (String method : new String[] {"l1", "slim", "amc"}) {
+            Path out = tmp.resolve("r20-" + method);
+            String[] args = {"prune", method, "--from", rfull.toString(), "--max-flops", "50%", "--data",
+                    data.toString(), "--run", out.toString(), "--epochs", "1", "--max-steps-per-epoch", "1", "--quiet"};
+            if (method.equals("amc")) { // enough samples that the 3x3 convs are refitted
+                args = cat(args, "--warmup", "1", "--episodes", "1", "--updates", "1", "--holdout-per-class", "1",
+                        "--calibration-images", "16", "--points", "16");
+            }
+            r = run(args);
+            assertEquals(0, r.code(), method + ": " + r.err() + r.out());
+            JsonNode j = runJson(out);
+            assertEquals("resnet20-cifar", j.get("source_config").get("arch").asText());
+            assertTrue(j.get("flops_fraction_of_source").asDouble() <= 0.5, method);
+            // stage 1's residual group (the stem and every block output of the stage) is pruned as one
+            assertTrue(j.get("kept_widths").has("stem.out"), j.get("kept_widths").toString());
+        }
+        Path sb = tmp.resolve("r20-l1-scratchb");
+        r = run("retrain", "--from-pruned", tmp.resolve("r20-l1").toString(), "--scratch-b", "--epochs", "1",
+                "--max-steps-per-epoch", "1", "--batch", "8", "--data", data.toString(), "--run", sb.toString(),
+                "--quiet");
+        assertEquals(0, r.code(), r.err() + r.out());
+        assertEquals("l1-scratch-b", runJson(sb).get("method").asText());
+    }
+
+    @Test
     @Order(4)
     void fineTuningResumes() throws Exception {
         Path p = tmp.resolve("resumable");

@@ -15,6 +15,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** AMC's parts: the least-squares reconstruction, the agent's networks, the bounded environment. */
 class AmcTest {
@@ -30,13 +32,16 @@ class AmcTest {
         return out;
     }
 
-    @Test
-    void leastSquaresReconstructionReducesTheFeatureError() {
-        Architecture a = SurgeryTest.arch("mobilenetv2-cifar");
+    @ParameterizedTest
+    @ValueSource(strings = {"mobilenetv2-cifar", "resnet20-cifar"})
+    void leastSquaresReconstructionReducesTheFeatureError(String name) {
+        Architecture a = SurgeryTest.arch(name);
         DenseModel m = SurgeryTest.dense(a, 13);
         ChannelGroups g = ChannelGroups.of(a);
         List<Reconstruction.Stats> stats = Reconstruction.sample(g, m.widths(), m.weights(), batches(a, 2, 4, 1), 6, 2);
         assertEquals(Reconstruction.consumers(g).size(), stats.size());
+        // ResNet's 3x3 convs are refitted on their receptive fields (9 taps per input channel)
+        assertEquals(name.startsWith("resnet"), stats.stream().anyMatch(s -> s.taps() == 9));
         double[][] scores = Ranking.consumerL1(g, m.widths(), m.weights());
         int improved = 0;
         for (Reconstruction.Stats s : stats) {
@@ -66,12 +71,14 @@ class AmcTest {
         assertTrue(improved >= stats.size() / 2, improved + " of " + stats.size() + " consumers improved by >10%");
     }
 
-    @Test
-    void reconstructedNetworkIsCloserToTheUnprunedOnFreshInputs() {
-        Architecture a = SurgeryTest.arch("mobilenetv1-cifar");
+    @ParameterizedTest
+    @ValueSource(strings = {"mobilenetv2-cifar", "resnet20-cifar"})
+    void reconstructedNetworkIsCloserToTheUnprunedOnFreshInputs(String name) {
+        Architecture a = SurgeryTest.arch(name);
         DenseModel m = SurgeryTest.dense(a, 17);
         ChannelGroups g = ChannelGroups.of(a);
-        List<Reconstruction.Stats> stats = Reconstruction.sample(g, m.widths(), m.weights(), batches(a, 4, 4, 3), 16, 4);
+        // 1,024 samples: enough for a refit of up to 512 kept features (MIN_SAMPLES_PER_FEATURE)
+        List<Reconstruction.Stats> stats = Reconstruction.sample(g, m.widths(), m.weights(), batches(a, 16, 4, 3), 16, 4);
         double[][] scores = Ranking.consumerL1(g, m.widths(), m.weights());
         double[] f = new double[g.size()];
         java.util.Arrays.fill(f, 0.7);

@@ -90,7 +90,7 @@ class SurgeryTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"mobilenetv2-cifar", "resnet50-cifar"})
+    @ValueSource(strings = {"mobilenetv2-cifar", "resnet50-cifar", "resnet20-cifar"})
     void residualOperandsKeepTheSameChannels(String name) {
         Architecture a = arch(name);
         DenseModel m = dense(a, 4);
@@ -110,7 +110,7 @@ class SurgeryTest {
                 adds++;
             }
         }
-        assertTrue(adds >= 10, "the family has residual adds: " + adds);
+        assertTrue(adds >= 9, "the family has residual adds: " + adds);
         // MobileNetV2: the three blocks of stage 3 (block4..6 outputs) form one group
         if (name.startsWith("mobilenetv2")) {
             int g4 = g.groupOfLabel("block4.out");
@@ -179,7 +179,7 @@ class SurgeryTest {
      * exactly the same logits (in every family, through residual stages, downsamples, depthwise convs).
      */
     @ParameterizedTest
-    @ValueSource(strings = {"mobilenetv2-cifar", "resnet50-cifar", "mobilenetv1-cifar"})
+    @ValueSource(strings = {"mobilenetv2-cifar", "resnet50-cifar", "mobilenetv1-cifar", "resnet20-cifar"})
     void pruningDeadChannelsLeavesTheOutputUnchanged(String name) {
         Architecture a = arch(name);
         DenseModel m = dense(a, 11);

@@ -15,7 +15,7 @@ import java.util.Objects;
 public final class Architecture {
     /** The three MetaPruning families. */
     public enum Family {
-        MOBILENET_V1, MOBILENET_V2, RESNET50
+        MOBILENET_V1, MOBILENET_V2, RESNET
     }
 
     private final String name;

@@ -19,10 +19,12 @@ import java.util.function.BiFunction;
  * <tr><td>mobilenetv1-cifar</td><td>3x32x32, 10</td><td>13</td><td>stem and block 2 stride 1</td></tr>
  * <tr><td>mobilenetv2-cifar</td><td>3x32x32, 10</td><td>35</td><td>stem and block 2 stride 1</td></tr>
  * <tr><td>resnet50-cifar</td><td>3x32x32, 10</td><td>20</td><td>stem 3x3 stride 1, no max-pool</td></tr>
+ * <tr><td>resnet20-cifar</td><td>3x32x32, 10</td><td>12</td><td>He et al.'s CIFAR ResNet-20, 1x1 projection shortcuts</td></tr>
+ * <tr><td>resnet56-cifar</td><td>3x32x32, 10</td><td>30</td><td>ResNet-56, the same layout with 9 blocks per stage</td></tr>
  * <tr><td>mobilenetv2-torchvision</td><td>3x224x224, 1000</td><td>34</td><td>torchvision 1.0 layout, for the 300.8 M check</td></tr>
  * </table>
  * The CIFAR-style variants take any input size, image channels (1 for Fashion-MNIST) and class count; the final
- * feature map is {@code ceil(size / 8)} (4x4 at 32 and at 28).
+ * feature map is {@code ceil(size / 8)} (4x4 at 32 and at 28); the small ResNets end at {@code ceil(size / 4)}.
  */
 public final class Architectures {
     /**
@@ -52,6 +54,12 @@ public final class Architectures {
             new Entry("resnet50-cifar", List.of("resnet50-small"), InputSpec.CIFAR10,
                     "ResNet-50 for 32x32 / 28x28 inputs: stem 3x3 stride 1, no max-pool (input / 8); gene 20",
                     (n, in) -> ResNet50Family.build(n, in, true)),
+            new Entry("resnet20-cifar", List.of("resnet20", "resnet-20"), InputSpec.CIFAR10,
+                    "ResNet-20 (He et al. 2016, CIFAR): basic blocks 3-3-3 at 16-32-64 channels; gene 12",
+                    (n, in) -> ResNetCifarFamily.build(n, in, 3)),
+            new Entry("resnet56-cifar", List.of("resnet56", "resnet-56"), InputSpec.CIFAR10,
+                    "ResNet-56 (He et al. 2016, CIFAR): basic blocks 9-9-9 at 16-32-64 channels; gene 30",
+                    (n, in) -> ResNetCifarFamily.build(n, in, 9)),
             new Entry("mobilenetv2-torchvision", List.of("mobilenetv2-tv"), InputSpec.IMAGENET,
                     "MobileNetV2, torchvision 1.0 layout (no block-1 expand), for checking 300.8 M; gene 34",
                     (n, in) -> MobileNetV2Family.build(n, in, false, true)));

@@ -82,6 +82,6 @@ final class ResNet50Family {
                 : "ResNet-50 (MetaPruning, torchvision v1.5 strides): stem 7x7/2 + max-pool, bottlenecks 3-4-6-3,"
                         + " widths 64, 256, 512, 1024, 2048, mids = out / 4. Gene 20 = stem, stage outputs 1-3,"
                         + " 16 block mids; stage-4 output 2048 fixed.";
-        return b.build(Architecture.Family.RESNET50, desc);
+        return b.build(Architecture.Family.RESNET, desc);
     }
 }

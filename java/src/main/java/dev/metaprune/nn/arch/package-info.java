@@ -29,6 +29,10 @@
  * 1024; shared by every block of the stage, so no ties are needed); 4..19 = mid widths of the 16 bottlenecks in order
  * ({@code layer1.0} .. {@code layer4.2}; base = stage output / 4: 64 x 3, 128 x 4, 256 x 6, 512 x 3). Stage 4's output
  * (2048) is fixed. This is {@code model_for_FLOPs.adapt_channel}.</li>
+ * <li><b>resnet20-cifar / resnet56-cifar</b> (no official MetaPruning layout; the same conventions), {@code 3 + 3n}
+ * positions for {@code n} blocks per stage: 0 = stem output = stage 1's output (its identity shortcuts carry it; base
+ * 16), 1, 2 = outputs of stages 2 and 3 (bases 32, 64), then the mid width of every block in order (bases 16, 32,
+ * 64).</li>
  * </ul>
  * The {@code -cifar} variants share their family's layout (bases and positions); {@code mobilenetv2-torchvision} has
  * 34 positions (18 outputs as above, then the mids of blocks 2..17: its block 1 has no expand conv) at the 1.0x bases.

@@ -16,7 +16,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 class ArchitecturesTest {
     @ParameterizedTest
     @CsvSource({"mobilenetv1,13,27,0,7", "mobilenetv2,35,53,10,7", "resnet50,20,53,16,7", "mobilenetv1-cifar,13,27,0,4",
-            "mobilenetv2-cifar,35,53,10,4", "resnet50-cifar,20,53,16,4", "mobilenetv2-torchvision,34,52,10,7"})
+            "mobilenetv2-cifar,35,53,10,4", "resnet50-cifar,20,53,16,4", "mobilenetv2-torchvision,34,52,10,7",
+            "resnet20-cifar,12,21,9,8", "resnet56-cifar,30,57,27,8"})
     void shapes(String name, int geneLength, int convs, int adds, int finalMap) {
         Architecture a = Architectures.get(name);
         assertEquals(name, a.name());

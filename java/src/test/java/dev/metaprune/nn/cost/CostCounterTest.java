@@ -97,7 +97,11 @@ class CostCounterTest {
     @ParameterizedTest
     @CsvSource({"mobilenetv1-cifar,3,32,1.0,175556608,3217226", "mobilenetv1-cifar,1,28,0.5,35967104,823434",
             "mobilenetv2-cifar,3,32,1.0,89025024,2237770", "mobilenetv2-cifar,1,28,0.5,21294400,697258",
-            "resnet50-cifar,3,32,1.0,1297829888,23520842", "resnet50-cifar,1,28,0.5,261822976,5898474"})
+            "resnet50-cifar,3,32,1.0,1297829888,23520842", "resnet50-cifar,1,28,0.5,261822976,5898474",
+            // ResNet-20 / 56 with 1x1 projection shortcuts: a PyTorch model's conv and FC multiply-adds and parameters
+            // (40.55 M and 0.27 M for the paper's option-A ResNet-20, plus the two projections)
+            "resnet20-cifar,3,32,1.0,40813184,272474", "resnet20-cifar,1,28,0.5,7783872,68642",
+            "resnet56-cifar,3,32,1.0,125747840,855770"})
     void smallVariants(String arch, int ch, int size, double m, long flops, long params) {
         Architecture a = Architectures.get(arch, new InputSpec(ch, size, 10));
         CostReport r = CostCounter.count(a.widthsForMultiplier(m));
