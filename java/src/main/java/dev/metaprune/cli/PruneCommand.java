@@ -407,6 +407,10 @@ public final class PruneCommand implements Runnable {
                 + " ${DEFAULT-VALUE}, official).")
         int points;
 
+        @Option(names = "--no-reconstruction", description = "Keep the inherited weights of the kept channels (no"
+                + " least-squares refit): an ablation of AMC's reconstruction; nothing is sampled.")
+        boolean noReconstruction;
+
         @Override
         String name() {
             return "amc";
@@ -430,12 +434,21 @@ public final class PruneCommand implements Runnable {
                     dev.metaprune.data.Transforms.normalize(stats));
             int[] calib = Arrays.copyOf(split.train(), Math.min(calibration, split.train().length));
             int batch = Math.min(srcCfg.batch(), 128);
+            if (noReconstruction) {
+                calib = new int[0];
+            }
             var calBatches = dev.metaprune.data.HeldBatch.load(train, calib, batch, norm);
             var valBatches = dev.metaprune.data.HeldBatch.load(train, split.holdout(), batch, norm);
             Amc.Settings settings = new Amc.Settings((double) maxFlops / srcFlops, episodes, warmup, lbound, rbound,
                     delta, deltaDecay, updates != null ? updates : -1, c.seed);
-            System.out.printf(Locale.ROOT, "amc:     sampling %d positions per image of %d images for the"
-                    + " reconstruction; reward on %d held-out images%n", points, calib.length, split.holdout().length);
+            if (noReconstruction) {
+                System.out.printf(Locale.ROOT, "amc:     no reconstruction (inherited weights); reward on %d held-out"
+                        + " images%n", split.holdout().length);
+            } else {
+                System.out.printf(Locale.ROOT, "amc:     sampling %d positions per image of %d images for the"
+                        + " reconstruction; reward on %d held-out images%n", points, calib.length,
+                        split.holdout().length);
+            }
             Amc amc = new Amc(groups, src, weights, calBatches, valBatches, points, settings);
             int perEpisode = updates != null ? updates : amc.steps();
             Path log = ctx.dir().resolve("amc.jsonl");
@@ -496,8 +509,12 @@ public final class PruneCommand implements Runnable {
                         .put("delta", delta).put("delta_decay", deltaDecay).put("updates_per_episode", perEpisode)
                         .put("holdout_images", split.holdout().length).put("calibration_images", calib.length)
                         .put("points", points).put("best_heldout_error_before_finetune", r.error())
-                        .put("selection", "consumer weight magnitude").put("reconstruction", "least squares, every channel-mixing conv (k x k on receptive fields)");
+                        .put("selection", "consumer weight magnitude").put("reconstruction", noReconstruction ? "none"
+                                : "least squares, every channel-mixing conv (k x k on receptive fields)");
                 d.set("best_actions", RunInfo.JSON.valueToTree(r.actions()));
+                List<String> refit = amc.refitted(r.keptByGroup());
+                d.set("refitted", RunInfo.JSON.valueToTree(refit));
+                System.out.printf(Locale.ROOT, "amc:     %d convs refitted by least squares%n", refit.size());
                 System.out.printf(Locale.ROOT, "amc:     best held-out error %.2f%% before fine-tuning%n",
                         100 * r.error());
                 return new Plan(r.keptByGroup(), d, r.reconstructed());

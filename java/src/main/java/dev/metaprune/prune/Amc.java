@@ -119,6 +119,11 @@ public final class Amc {
                          Map<String, Tensor> reconstructed, int episodes) {
     }
 
+    /** The convs whose weights the reconstruction refits for kept channels per group (names). */
+    public List<String> refitted(int[][] keptByGroup) {
+        return Reconstruction.refitted(stats, Surgery.keptByDim(groups, src, keptByGroup));
+    }
+
     /** Called after each episode. */
     public interface Listener {
         void episode(Episode e, Episode best);

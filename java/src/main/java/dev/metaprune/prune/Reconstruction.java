@@ -279,6 +279,22 @@ public final class Reconstruction {
         return r;
     }
 
+    /** Whether {@link #apply} refits a conv: it lost input channels and was sampled often enough. */
+    public static boolean refits(Stats s, int[] keptInputs) {
+        return keptInputs.length < s.cin() && s.samples() >= (long) MIN_SAMPLES_PER_FEATURE * keptInputs.length * s.taps();
+    }
+
+    /** The convs {@link #apply} refits for {@code keptByDim}, by name. */
+    public static List<String> refitted(List<Stats> stats, int[][] keptByDim) {
+        List<String> out = new ArrayList<>();
+        for (Stats s : stats) {
+            if (refits(s, keptByDim[s.conv().in().id()])) {
+                out.add(s.conv().name());
+            }
+        }
+        return out;
+    }
+
     /**
      * A copy of {@code weights} where every consumer whose input group lost channels has its kept input columns
      * refitted (dropped columns zeroed; the surgery then cuts them). {@code keptByDim} as {@link Surgery#keptByDim}.
@@ -287,7 +303,7 @@ public final class Reconstruction {
         Map<String, Tensor> out = new java.util.LinkedHashMap<>(weights);
         for (Stats s : stats) {
             int[] kept = keptByDim[s.conv().in().id()];
-            if (kept.length == s.cin() || s.samples() < (long) MIN_SAMPLES_PER_FEATURE * kept.length * s.taps()) {
+            if (!refits(s, kept)) {
                 continue;
             }
             double[] w = solve(s, kept, keptWeights(weights.get(s.conv().name() + ".weight"), kept));

@@ -162,7 +162,21 @@ class BaselineCommandsTest {
             assertTrue(j.get("flops_fraction_of_source").asDouble() <= 0.5, method);
             // stage 1's residual group (the stem and every block output of the stage) is pruned as one
             assertTrue(j.get("kept_widths").has("stem.out"), j.get("kept_widths").toString());
+            if (method.equals("amc")) { // the basic blocks' 3x3 convs are refitted, not only the 1x1 projections
+                boolean threeByThree = false;
+                for (JsonNode n : j.get("pruning").get("refitted")) {
+                    threeByThree |= n.asText().matches("layer\\d\\.\\d\\.conv[12]");
+                }
+                assertTrue(threeByThree, j.get("pruning").toString());
+            }
         }
+        Path ablation = tmp.resolve("r20-amc-norec");
+        r = run("prune", "amc", "--from", rfull.toString(), "--max-flops", "50%", "--no-reconstruction", "--warmup", "1",
+                "--episodes", "1", "--updates", "1", "--holdout-per-class", "1", "--data", data.toString(), "--run",
+                ablation.toString(), "--epochs", "1", "--max-steps-per-epoch", "1", "--quiet");
+        assertEquals(0, r.code(), r.err() + r.out());
+        assertEquals("none", runJson(ablation).get("pruning").get("reconstruction").asText());
+        assertEquals(0, runJson(ablation).get("pruning").get("refitted").size());
         Path sb = tmp.resolve("r20-l1-scratchb");
         r = run("retrain", "--from-pruned", tmp.resolve("r20-l1").toString(), "--scratch-b", "--epochs", "1",
                 "--max-steps-per-epoch", "1", "--batch", "8", "--data", data.toString(), "--run", sb.toString(),
