@@ -18,9 +18,9 @@ import java.util.Map;
 /**
  * AMC (He et al. 2018, "AMC: AutoML for Model Compression"), the channel-pruning environment with a {@link Ddpg}
  * agent, as the official code runs it: one step per prunable layer (here per {@link ChannelGroups group}, in network
- * order), the state of 10 features (index, kind, input and output channels, stride, kernel, the layer's FLOPs —
- * min-max normalised over the layers — then FLOPs reduced so far, FLOPs of the layers still to come, the previous
- * action), the action the fraction of channels kept in {@code [lbound, rbound]}, bounded so that the FLOPs target
+ * order), the state of 10 features (index, kind, input and output channels, stride, kernel, the number of weights
+ * of the layer's conv, as the official {@code _build_state_embedding} — min-max normalised over the layers — then
+ * FLOPs reduced so far, FLOPs of the layers still to come, the previous action), the action the fraction of channels kept in {@code [lbound, rbound]}, bounded so that the FLOPs target
  * stays reachable with every later layer at {@code lbound}, channels rounded ({@link Pruner#keepCount}) and chosen by
  * weight magnitude ({@link Ranking#consumerL1}), the kept weights refitted by least squares
  * ({@link Reconstruction}), and the reward {@code -error} on the held-out split. Warm-up episodes take uniform random
@@ -198,8 +198,10 @@ public final class Amc {
             }
             groupFlops[g] = flops;
             Channels out = arch.channels().get(groups.members(g)[0]);
+            double weightCount = (double) src.of(primary.out()) * (primary.kind() == Op.ConvKind.DEPTHWISE ? 1
+                    : src.of(primary.in())) * primary.kernel() * primary.kernel();
             raw[t] = new double[] {t, depthwise ? 1 : 0, src.of(primary.in()), src.of(out), primary.stride(),
-                    primary.kernel(), flops};
+                    primary.kernel(), weightCount};
         }
         staticFeatures = new double[order.length][raw[0].length];
         for (int f = 0; f < raw[0].length; f++) {
