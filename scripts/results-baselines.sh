@@ -67,5 +67,6 @@ for s in 1 2 3; do for b in 25 50; do for m in amc l1 slim mp uni; do echo "mbv2
 # 3. ResNet-20: L1 and Slimming at 50 % and 25 %, fine-tuned with seeds 1-3, Scratch-B with seed 1.
 printf '%s\n' "run $out/r20-full train --full --arch resnet20-cifar ${dense[*]} --seed 1 ${common[*]}" \
               "run $out/r20-sparse train --full --arch resnet20-cifar --bn-l1 1e-4 ${dense[*]} --seed 1 ${common[*]}" | pool
-for s in 1 2 3; do for b in 50 25; do for m in l1 slim; do echo "resnet $m $b $s $([[ $s == 1 ]] && echo sb)"; done; done; done | pool
+for s in 1 2 3; do for b in 50 25; do for m in l1 slim; do echo "resnet $m $b $s"; done; done; done | pool
+for b in 50 25; do for m in l1 slim; do echo "resnet $m $b 1 sb"; done; done | pool
 python3 scripts/baselines_table.py "$out"

@@ -90,6 +90,21 @@ final class ArchBuilder {
         return f == null ? y : act(opName + "." + f.name().toLowerCase(java.util.Locale.ROOT), y, f);
     }
 
+    /**
+     * A residual block's end: the shortcut ({@code x} itself, or with {@code project} a 1x1 conv + BN of stride
+     * {@code stride} into {@code out}, named {@code prefix.downsample}), added to the branch output {@code y}, then
+     * ReLU. Returns the block's output.
+     */
+    int residualEnd(String prefix, int x, int y, boolean project, Channels out, int stride, int hidden,
+                    Channels... generatorInputs) {
+        int identity = x;
+        if (project) {
+            identity = convBnAct(prefix + ".downsample", x, Op.ConvKind.POINTWISE, out, 1, stride, 0, hidden, false,
+                    null, generatorInputs);
+        }
+        return act(prefix + ".relu", add(prefix + ".add", identity, y), Op.Activation.Function.RELU);
+    }
+
     int add(String opName, int a, int b) {
         Value va = values.get(a), vb = values.get(b);
         if (va.height() != vb.height() || va.width() != vb.width() || va.channels().base() != vb.channels().base()) {

@@ -58,18 +58,12 @@ final class ResNet50Family {
                 String p = "layer" + (s + 1) + "." + r;
                 int stride = r == 0 && s > 0 ? 2 : 1;
                 Channels cm = mid[s][r];
-                int identity = x;
                 int y = b.convBnAct(p + ".conv1", x, ConvKind.POINTWISE, cm, 1, 1, 0, HIDDEN, false, Function.RELU,
                         cm, cin, cout);
                 y = b.convBnAct(p + ".conv2", y, ConvKind.GENERAL, cm, 3, stride, 1, HIDDEN, false, Function.RELU,
                         cm, cin, cout);
                 y = b.convBnAct(p + ".conv3", y, ConvKind.POINTWISE, cout, 1, 1, 0, HIDDEN, false, null, cm, cin, cout);
-                if (r == 0) {
-                    identity = b.convBnAct(p + ".downsample", x, ConvKind.POINTWISE, cout, 1, stride, 0, HIDDEN, false,
-                            null, cm, cin, cout);
-                }
-                y = b.add(p + ".add", identity, y);
-                x = b.act(p + ".relu", y, Function.RELU);
+                x = b.residualEnd(p, x, y, r == 0, cout, stride, HIDDEN, cm, cin, cout);
                 cin = cout;
             }
         }

@@ -50,16 +50,10 @@ final class ResNetCifarFamily {
                 String p = "layer" + (s + 1) + "." + r;
                 int stride = r == 0 && s > 0 ? 2 : 1;
                 Channels cm = mid[s][r];
-                int identity = x;
                 int y = b.convBnAct(p + ".conv1", x, ConvKind.GENERAL, cm, 3, stride, 1, HIDDEN, false, Function.RELU,
                         cm, cin, cout);
                 y = b.convBnAct(p + ".conv2", y, ConvKind.GENERAL, cout, 3, 1, 1, HIDDEN, false, null, cm, cin, cout);
-                if (cin != cout || stride != 1) {
-                    identity = b.convBnAct(p + ".downsample", x, ConvKind.POINTWISE, cout, 1, stride, 0, HIDDEN, false,
-                            null, cm, cin, cout);
-                }
-                y = b.add(p + ".add", identity, y);
-                x = b.act(p + ".relu", y, Function.RELU);
+                x = b.residualEnd(p, x, y, cin != cout || stride != 1, cout, stride, HIDDEN, cm, cin, cout);
                 cin = cout;
             }
         }
