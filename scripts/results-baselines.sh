@@ -64,9 +64,15 @@ printf '%s\n' "run $out/full train --full ${dense[*]} --seed 1 ${common[*]}" \
               "run $out/sparse train --full --bn-l1 1e-4 ${dense[*]} --seed 1 ${common[*]}" | pool
 # 2. Every method at both budgets, seeds 1-3.
 for s in 1 2 3; do for b in 25 50; do for m in amc l1 slim mp uni; do echo "mbv2 $m $b $s"; done; done; done | pool
-# 3. ResNet-20: L1 and Slimming at 50 % and 25 %, fine-tuned with seeds 1-3, Scratch-B with seed 1.
+# 3. ResNet-20: L1 and Slimming at 50 % and 25 %, fine-tuned and Scratch-B, seeds 1-3.
 printf '%s\n' "run $out/r20-full train --full --arch resnet20-cifar ${dense[*]} --seed 1 ${common[*]}" \
               "run $out/r20-sparse train --full --arch resnet20-cifar --bn-l1 1e-4 ${dense[*]} --seed 1 ${common[*]}" | pool
 for s in 1 2 3; do for b in 50 25; do for m in l1 slim; do echo "resnet $m $b $s"; done; done; done | pool
-for b in 50 25; do for m in l1 slim; do echo "resnet $m $b 1 sb"; done; done | pool
+for s in 1 2 3; do for b in 50 25; do for m in l1 slim; do echo "resnet $m $b $s sb"; done; done; done | pool
+# 4. AMC's reconstruction on ResNet-20, an ablation: the same 12 random warm-up episodes (+1) with and without the
+#    least-squares refit (the 3x3 convs included); compare the held-out errors per episode in amc.jsonl.
+run "$out/r20-amc-rec" prune amc --from "$out/r20-full" --max-flops 50% --warmup 12 --episodes 1 --epochs 1 \
+  --max-steps-per-epoch 1 --seed 1 "${common[@]}"
+run "$out/r20-amc-norec" prune amc --from "$out/r20-full" --max-flops 50% --warmup 12 --episodes 1 --epochs 1 \
+  --max-steps-per-epoch 1 --seed 1 --no-reconstruction "${common[@]}"
 python3 scripts/baselines_table.py "$out"
