@@ -36,7 +36,7 @@ import picocli.CommandLine.Parameters;
                 + " versus measured latency, and the tables behind them. Folders are scanned 4 levels deep.",
                 "",
                 "Latency of each distinct trained network is measured here (forward pass, inference executor,"
-                        + " median of --latency-runs after warm-up; with --threads 1 the thread's CPU time, which a"
+                        + " median of --latency-runs rounds that run every network in turn, after warm-up; with --threads 1 the thread's CPU time, which a"
                         + " shared machine does not inflate, else wall clock) unless --no-latency.", ""},
         footer = {"", "Examples:",
                 "  metaprune report runs/ --out report.html",
@@ -57,12 +57,14 @@ public final class ReportCommand implements Callable<Integer> {
             + " ${DEFAULT-VALUE}).")
     int latencyBatch;
 
-    @Option(names = "--latency-runs", defaultValue = "20", description = "Timed forward passes per network (default"
-            + " ${DEFAULT-VALUE}; median reported).")
+    @Option(names = "--latency-runs", defaultValue = "100", description = "Timed rounds (default ${DEFAULT-VALUE}):"
+            + " each round runs every network once, in turn, so a slow spell of the machine falls on all of them;"
+            + " the median per network is reported.")
     int latencyRuns;
 
-    @Option(names = "--latency-warmup-ms", defaultValue = "2000", description = "Warm-up before timing each network"
-            + " (at least 5 passes; default ${DEFAULT-VALUE} ms, so the JIT has compiled the kernels).")
+    @Option(names = "--latency-warmup-ms", defaultValue = "3000", description = "Warm-up rounds over all networks"
+            + " for at least this long (default ${DEFAULT-VALUE} ms) and 50 rounds, then on until two windows of 10"
+            + " rounds agree within 3%% (at most 60 s): the JIT has compiled the kernels. 0: no warm-up.")
     long warmupMs;
 
     @Option(names = "--threads", description = "Kernel threads (default: all cores).")
@@ -91,25 +93,41 @@ public final class ReportCommand implements Callable<Integer> {
         prov.add("MetaPrune " + VersionInfo.version() + ", JDK " + Runtime.version() + ", " + Kernels.get().describe()
                 + ", " + java.time.OffsetDateTime.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
         if (!noLatency && !r.trained.isEmpty()) {
-            Map<String, Double> cache = new HashMap<>();
+            // one timed network per distinct configuration; the trained runs that share it share its figure
+            Map<String, Integer> index = new HashMap<>();
+            List<Timed> nets = new ArrayList<>();
+            List<String> names = new ArrayList<>();
+            int[] of = new int[r.trained.size()];
             for (int i = 0; i < r.trained.size(); i++) {
                 Report.Trained t = r.trained.get(i);
                 Path ck = t.dir().resolve("checkpoint.safetensors");
+                of[i] = -1;
                 if (!Files.exists(ck)) {
                     continue;
                 }
                 RetrainConfig cfg = ScratchTrainer.configOf(ck);
                 String key = cfg.arch() + "|" + cfg.inChannels() + "|" + cfg.inputSize() + "|" + cfg.widths();
-                Double ms = cache.get(key);
-                if (ms == null) {
-                    ms = measure(cfg);
-                    cache.put(key, ms);
-                    System.out.printf(Locale.ROOT, "latency: %-60s %.3f ms%n", t.dir(), ms);
+                Integer k = index.get(key);
+                if (k == null) {
+                    k = nets.size();
+                    index.put(key, k);
+                    nets.add(timed(cfg));
+                    names.add(t.dir().toString());
                 }
-                r.setLatency(i, ms);
+                of[i] = k;
             }
-            prov.add(String.format(Locale.ROOT, "Latency: batch %d, %d kernel threads, median of %d forward passes"
-                    + " (inference executor, after %d ms and at least 5 passes of warm-up), %s, on this machine.",
+            double[] ms = measure(nets);
+            for (int k = 0; k < nets.size(); k++) {
+                System.out.printf(Locale.ROOT, "latency: %-60s %.3f ms%n", names.get(k), ms[k]);
+            }
+            for (int i = 0; i < of.length; i++) {
+                if (of[i] >= 0) {
+                    r.setLatency(i, ms[of[i]]);
+                }
+            }
+            prov.add(String.format(Locale.ROOT, "Latency: batch %d, %d kernel threads, median of %d rounds that run"
+                    + " every network once in turn (inference executor; after at least %d ms and 50 rounds of"
+                    + " warm-up, then until two windows of 10 rounds agree within 3 %%), %s, on this machine.",
                     latencyBatch, Parallel.threadCount(), latencyRuns, warmupMs,
                     Parallel.threadCount() == 1 ? "the thread's CPU time" : "wall clock"));
         }
@@ -124,8 +142,14 @@ public final class ReportCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Median forward latency (ms) of a network of that configuration with random weights. */
-    double measure(RetrainConfig cfg) {
+    /** A network of one configuration, with random weights and input, ready to time. */
+    record Timed(Network net, Tensor x, Widths widths) {
+        void run() {
+            net.forward(x, widths, Network.BnMode.EVAL);
+        }
+    }
+
+    Timed timed(RetrainConfig cfg) {
         Architecture a = Architectures.get(cfg.arch(), cfg.inChannels(), cfg.inputSize(), cfg.classes());
         Widths w = ScratchTrainer.widthsOf(a, cfg.widths());
         DenseModel m = new DenseModel(w, 1, 0.9f, 0f, false, 0f, 1); // weights only; its own executor is not used
@@ -133,21 +157,55 @@ public final class ReportCommand implements Callable<Integer> {
         NetworkSlots.fill(net, m.weights());
         Tensor x = Tensor.zeros(latencyBatch, a.input().size(), a.input().size(), a.input().channels());
         Init.normal(x, 0f, 1f, 7);
-        long warm = System.nanoTime();
-        for (int i = 0; i < 5 || System.nanoTime() - warm < warmupMs * 1_000_000L; i++) {
-            net.forward(x, w, Network.BnMode.EVAL);
+        return new Timed(net, x, w);
+    }
+
+    /**
+     * Median forward latency (ms) of each network. The networks are timed in interleaved rounds rather than one
+     * after another: timed in turn, whichever network came first ran before the JIT had compiled the Vector API
+     * kernels (in a fresh JVM that took ~50 passes and over 3 s) and any network could land in one of the shared
+     * machine's slow spells (seconds at +40 %), so the same network measured 1.6 or 2.9 ms from one run to the
+     * next. Interleaved, a slow spell falls on every network alike and the median discards it.
+     */
+    double[] measure(List<Timed> nets) {
+        long start = System.nanoTime();
+        int rounds = 0;
+        while (warmupMs > 0 && rounds < 50 || System.nanoTime() - start < warmupMs * 1_000_000L) {
+            nets.forEach(Timed::run);
+            rounds++;
+        }
+        double previous = Double.NaN;
+        double[] window = new double[10];
+        while (warmupMs > 0 && System.nanoTime() - start < 60_000_000_000L) {
+            for (int i = 0; i < window.length; i++) {
+                long t0 = System.nanoTime();
+                nets.forEach(Timed::run);
+                window[i] = System.nanoTime() - t0;
+            }
+            Arrays.sort(window);
+            double median = window[window.length / 2];
+            if (Math.abs(median - previous) <= 0.03 * median) {
+                break;
+            }
+            previous = median;
         }
         // one kernel thread: the calling thread's CPU time (what the profiler's --clock cpu measures; immune to
         // the scheduling of a shared machine); more threads: wall clock, the only honest clock for a parallel call
         java.lang.management.ThreadMXBean cpu = java.lang.management.ManagementFactory.getThreadMXBean();
         boolean cpuClock = Parallel.threadCount() == 1 && cpu.isCurrentThreadCpuTimeSupported();
-        double[] t = new double[latencyRuns];
+        double[][] t = new double[nets.size()][latencyRuns];
         for (int i = 0; i < latencyRuns; i++) {
-            long t0 = cpuClock ? cpu.getCurrentThreadCpuTime() : System.nanoTime();
-            net.forward(x, w, Network.BnMode.EVAL);
-            t[i] = ((cpuClock ? cpu.getCurrentThreadCpuTime() : System.nanoTime()) - t0) / 1e6;
+            for (int k = 0; k < nets.size(); k++) {
+                long t0 = cpuClock ? cpu.getCurrentThreadCpuTime() : System.nanoTime();
+                nets.get(k).run();
+                t[k][i] = ((cpuClock ? cpu.getCurrentThreadCpuTime() : System.nanoTime()) - t0) / 1e6;
+            }
         }
-        Arrays.sort(t);
-        return t[t.length / 2];
+        double[] ms = new double[nets.size()];
+        for (int k = 0; k < ms.length; k++) {
+            Arrays.sort(t[k]);
+            ms[k] = t[k][latencyRuns / 2];
+        }
+        return ms;
     }
 }

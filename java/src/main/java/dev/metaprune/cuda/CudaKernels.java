@@ -175,9 +175,11 @@ public final class CudaKernels implements Kernels {
         require(a.rank() == 2 && b.rank() == 2 && c.rank() == 2, "gemm: operands must be 2-D");
         int m = c.dim(0), n = c.dim(1);
         int k = transA ? a.dim(0) : a.dim(1);
-        require((transA ? a.dim(1) : a.dim(0)) == m && (transB ? b.dim(1) : b.dim(0)) == k
-                && (transB ? b.dim(0) : b.dim(1)) == n, "gemm: shapes " + shape(a) + (transA ? "^T" : "") + " x "
-                + shape(b) + (transB ? "^T" : "") + " -> " + shape(c) + " do not match");
+        if (!((transA ? a.dim(1) : a.dim(0)) == m && (transB ? b.dim(1) : b.dim(0)) == k
+                && (transB ? b.dim(0) : b.dim(1)) == n)) {
+            throw new IllegalArgumentException("gemm: shapes " + shape(a) + (transA ? "^T" : "") + " x "
+                    + shape(b) + (transB ? "^T" : "") + " -> " + shape(c) + " do not match");
+        }
         try (Call call = new Call("mp_gemm").in(a, b).out(c).upload()) {
             call.check(lib.mp_gemm(STREAM, transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, call.p(a), a.ld(), call.p(b),
                     b.ld(), beta, call.p(c), c.ld()));
@@ -187,8 +189,10 @@ public final class CudaKernels implements Kernels {
     @Override
     public void linearForward(Tensor x, Tensor w, Tensor bias, Tensor y) {
         int n = x.rows(), in = x.cols(), out = y.cols();
-        require(y.rows() == n && w.rank() == 2 && w.dim(0) >= out && w.dim(1) >= in, "linearForward: x " + shape(x)
-                + ", w " + shape(w) + ", y " + shape(y) + " do not match");
+        if (!(y.rows() == n && w.rank() == 2 && w.dim(0) >= out && w.dim(1) >= in)) {
+            throw new IllegalArgumentException("linearForward: x " + shape(x)
+                    + ", w " + shape(w) + ", y " + shape(y) + " do not match");
+        }
         try (Call call = new Call("mp_conv1x1_forward").in(x, w, bias).out(y).upload()) {
             call.check(lib.mp_conv1x1_forward(STREAM, n, in, out, call.p(x), x.ld(), call.p(w), w.ld(), call.p(bias),
                     call.p(y), y.ld()));
@@ -226,12 +230,18 @@ public final class CudaKernels implements Kernels {
     }
 
     private static void checkConv(String op, Tensor x, Tensor w, Tensor y, Conv2dSpec s) {
-        require(x.rank() == 4 && y.rank() == 4 && w.rank() == 4, op + ": x, w, y must be 4-D");
-        require(x.dim(3) == s.cIn() && y.dim(3) == s.cOut() && x.dim(0) == y.dim(0)
-                && y.dim(1) == s.outH(x.dim(1)) && y.dim(2) == s.outW(x.dim(2)), op + ": x " + shape(x) + ", y "
-                + shape(y) + " do not match " + s);
-        require(w.dim(0) >= s.cOut() && w.dim(1) >= s.cIn() / s.groups() && w.dim(2) == s.kh() && w.dim(3) == s.kw()
-                && w.isContiguous(), op + ": weight " + shape(w) + " does not hold " + s);
+        if (!(x.rank() == 4 && y.rank() == 4 && w.rank() == 4)) {
+            throw new IllegalArgumentException(op + ": x, w, y must be 4-D");
+        }
+        if (!(x.dim(3) == s.cIn() && y.dim(3) == s.cOut() && x.dim(0) == y.dim(0) && y.dim(1) == s.outH(x.dim(1))
+                && y.dim(2) == s.outW(x.dim(2)))) {
+            throw new IllegalArgumentException(op + ": x " + shape(x) + ", y "
+                    + shape(y) + " do not match " + s);
+        }
+        if (!(w.dim(0) >= s.cOut() && w.dim(1) >= s.cIn() / s.groups() && w.dim(2) == s.kh() && w.dim(3) == s.kw()
+                && w.isContiguous())) {
+            throw new IllegalArgumentException(op + ": weight " + shape(w) + " does not hold " + s);
+        }
     }
 
     @Override
@@ -314,7 +324,9 @@ public final class CudaKernels implements Kernels {
     public void batchNormTrainForward(Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor saveMean,
                                       Tensor saveInvStd, Tensor runMean, Tensor runVar, float averageFactor, float eps) {
         int rows = x.rows(), c = x.cols();
-        require(y.rows() == rows && y.cols() == c && rows > 1, "batchNormTrainForward: x " + shape(x) + ", y " + shape(y));
+        if (!(y.rows() == rows && y.cols() == c && rows > 1)) {
+            throw new IllegalArgumentException("batchNormTrainForward: x " + shape(x) + ", y " + shape(y));
+        }
         try (Call call = new Call("mp_batchnorm_train_forward").in(x, gamma, beta)
                 .out(y, saveMean, saveInvStd, runMean, runVar).upload()) {
             call.check(lib.mp_batchnorm_train_forward(STREAM, rows, c, call.p(x), x.ld(), call.p(gamma), call.p(beta),
@@ -327,7 +339,9 @@ public final class CudaKernels implements Kernels {
     public void batchNormInferenceForward(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar, float eps,
                                           Tensor y) {
         int rows = x.rows(), c = x.cols();
-        require(y.rows() == rows && y.cols() == c, "batchNormInferenceForward: x " + shape(x) + ", y " + shape(y));
+        if (!(y.rows() == rows && y.cols() == c)) {
+            throw new IllegalArgumentException("batchNormInferenceForward: x " + shape(x) + ", y " + shape(y));
+        }
         try (Call call = new Call("mp_batchnorm_inference_forward").in(x, gamma, beta, runMean, runVar).out(y).upload()) {
             call.check(lib.mp_batchnorm_inference_forward(STREAM, rows, c, call.p(x), x.ld(), call.p(gamma), call.p(beta),
                     call.p(runMean), call.p(runVar), eps, call.p(y), y.ld()));
@@ -350,7 +364,9 @@ public final class CudaKernels implements Kernels {
     // ---- element-wise -------------------------------------------------------------------------
 
     private void act(int kind, Tensor x, Tensor y) {
-        require(x.rows() == y.rows() && x.cols() == y.cols(), "activation: x " + shape(x) + ", y " + shape(y));
+        if (!(x.rows() == y.rows() && x.cols() == y.cols())) {
+            throw new IllegalArgumentException("activation: x " + shape(x) + ", y " + shape(y));
+        }
         try (Call call = new Call("mp_activation_forward").in(x).out(y).upload()) {
             call.check(lib.mp_activation_forward(STREAM, kind, x.rows(), x.cols(), call.p(x), x.ld(), call.p(y), y.ld()));
         }
@@ -387,8 +403,9 @@ public final class CudaKernels implements Kernels {
 
     @Override
     public void add(Tensor a, Tensor b, Tensor y) {
-        require(a.rows() == b.rows() && a.cols() == b.cols() && y.rows() == a.rows() && y.cols() == a.cols(),
-                "add: shapes " + shape(a) + ", " + shape(b) + ", " + shape(y));
+        if (!(a.rows() == b.rows() && a.cols() == b.cols() && y.rows() == a.rows() && y.cols() == a.cols())) {
+            throw new IllegalArgumentException("add: shapes " + shape(a) + ", " + shape(b) + ", " + shape(y));
+        }
         try (Call call = new Call("mp_add").in(a, b).out(y).upload()) {
             call.check(lib.mp_add(STREAM, a.rows(), a.cols(), call.p(a), a.ld(), call.p(b), b.ld(), call.p(y), y.ld()));
         }
@@ -422,8 +439,10 @@ public final class CudaKernels implements Kernels {
         int[] rel = new int[count];
         long lo = dx.offset(), hi = dx.offset() + span(dx);
         for (int i = 0; i < count; i++) {
-            require(argmax[i] >= lo && argmax[i] < hi, "maxPoolBackward: argmax[" + i + "] = " + argmax[i]
-                    + " is outside dx");
+            if (!(argmax[i] >= lo && argmax[i] < hi)) {
+                throw new IllegalArgumentException("maxPoolBackward: argmax[" + i + "] = " + argmax[i]
+                        + " is outside dx");
+            }
             rel[i] = argmax[i] - dx.offset();
         }
         try (Call call = new Call("mp_maxpool_backward")) {
@@ -438,7 +457,9 @@ public final class CudaKernels implements Kernels {
     @Override
     public void globalAvgPoolForward(Tensor x, Tensor y) {
         int n = x.dim(0), hw = x.dim(1) * x.dim(2), c = x.dim(3);
-        require(y.rows() == n && y.cols() == c, "globalAvgPoolForward: x " + shape(x) + ", y " + shape(y));
+        if (!(y.rows() == n && y.cols() == c)) {
+            throw new IllegalArgumentException("globalAvgPoolForward: x " + shape(x) + ", y " + shape(y));
+        }
         try (Call call = new Call("mp_global_avgpool_forward").in(x).out(y).upload()) {
             call.check(lib.mp_global_avgpool_forward(STREAM, n, hw, c, call.p(x), x.ld(), call.p(y), y.ld()));
         }
@@ -447,7 +468,9 @@ public final class CudaKernels implements Kernels {
     @Override
     public void globalAvgPoolBackward(Tensor dy, Tensor dx) {
         int n = dx.dim(0), hw = dx.dim(1) * dx.dim(2), c = dx.dim(3);
-        require(dy.rows() == n && dy.cols() == c, "globalAvgPoolBackward: dy " + shape(dy) + ", dx " + shape(dx));
+        if (!(dy.rows() == n && dy.cols() == c)) {
+            throw new IllegalArgumentException("globalAvgPoolBackward: dy " + shape(dy) + ", dx " + shape(dx));
+        }
         try (Call call = new Call("mp_global_avgpool_backward").in(dy).out(dx).upload()) {
             call.check(lib.mp_global_avgpool_backward(STREAM, n, hw, c, call.p(dy), dy.ld(), call.p(dx), dx.ld()));
         }
@@ -457,14 +480,20 @@ public final class CudaKernels implements Kernels {
 
     @Override
     public float softmaxCrossEntropy(Tensor logits, int[] labels, float smoothing, Tensor dLogits) {
-        require(logits.rank() == 2 && labels.length == logits.dim(0), "softmaxCrossEntropy: logits " + shape(logits)
-                + " and " + labels.length + " labels");
+        if (!(logits.rank() == 2 && labels.length == logits.dim(0))) {
+            throw new IllegalArgumentException("softmaxCrossEntropy: logits " + shape(logits)
+                    + " and " + labels.length + " labels");
+        }
         int n = logits.dim(0), k = logits.dim(1);
         for (int i = 0; i < n; i++) {
-            require(labels[i] >= 0 && labels[i] < k, "softmaxCrossEntropy: label " + labels[i] + " of row " + i
-                    + " is outside [0, " + k + ")");
+            if (!(labels[i] >= 0 && labels[i] < k)) {
+                throw new IllegalArgumentException("softmaxCrossEntropy: label " + labels[i] + " of row " + i
+                        + " is outside [0, " + k + ")");
+            }
         }
-        require(smoothing >= 0 && smoothing <= 1, "softmaxCrossEntropy: smoothing must be in [0, 1], got " + smoothing);
+        if (!(smoothing >= 0 && smoothing <= 1)) {
+            throw new IllegalArgumentException("softmaxCrossEntropy: smoothing must be in [0, 1], got " + smoothing);
+        }
         float[] loss = new float[1];
         try (Call call = new Call("mp_softmax_cross_entropy")) {
             call.in(logits).out(dLogits);

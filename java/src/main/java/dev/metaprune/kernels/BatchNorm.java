@@ -2,7 +2,6 @@ package dev.metaprune.kernels;
 
 import static dev.metaprune.kernels.Vec.F;
 import static dev.metaprune.kernels.Vec.L;
-import static dev.metaprune.tensor.Shapes.require;
 
 import dev.metaprune.tensor.Tensor;
 import java.util.Arrays;
@@ -59,28 +58,40 @@ public final class BatchNorm {
     // ---- validation ---------------------------------------------------------------------------
 
     private static void requireActivation(String op, String name, Tensor t) {
-        require(t != null, op + ": " + name + " is null");
-        require(t.rank() >= 2, op + ": " + name + " must have rank >= 2 ([N, ..., C]), got shape "
-                + Arrays.toString(t.shape()));
+        if (t == null) {
+            throw new IllegalArgumentException(op + ": " + name + " is null");
+        }
+        if (!(t.rank() >= 2)) {
+            throw new IllegalArgumentException(op + ": " + name + " must have rank >= 2 ([N, ..., C]), got shape "
+                    + Arrays.toString(t.shape()));
+        }
     }
 
     private static void requireSame(String op, String an, Tensor a, String bn, Tensor b) {
-        require(Arrays.equals(a.shape(), b.shape()), op + ": " + bn + " " + Arrays.toString(b.shape())
-                + " must have the shape of " + an + " " + Arrays.toString(a.shape()));
+        if (!(Arrays.equals(a.shape(), b.shape()))) {
+            throw new IllegalArgumentException(op + ": " + bn + " " + Arrays.toString(b.shape())
+                    + " must have the shape of " + an + " " + Arrays.toString(a.shape()));
+        }
     }
 
     /** A per-channel tensor: one row of exactly c elements (null allowed when optional). */
     private static void requireChannels(String op, String name, Tensor t, int c, boolean optional) {
         if (t == null) {
-            require(optional, op + ": " + name + " is null");
+            if (!optional) {
+                throw new IllegalArgumentException(op + ": " + name + " is null");
+            }
             return;
         }
-        require(t.rows() == 1 && t.cols() == c, op + ": " + name + " must hold one value per channel ([" + c
-                + "]), got shape " + Arrays.toString(t.shape()));
+        if (!(t.rows() == 1 && t.cols() == c)) {
+            throw new IllegalArgumentException(op + ": " + name + " must hold one value per channel ([" + c
+                    + "]), got shape " + Arrays.toString(t.shape()));
+        }
     }
 
     private static void requireEps(String op, float eps) {
-        require(eps >= 0 && Float.isFinite(eps), op + ": eps must be finite and >= 0, got " + eps);
+        if (!(eps >= 0 && Float.isFinite(eps))) {
+            throw new IllegalArgumentException(op + ": eps must be finite and >= 0, got " + eps);
+        }
     }
 
     // ---- training forward ---------------------------------------------------------------------
@@ -94,18 +105,26 @@ public final class BatchNorm {
         requireActivation(op, "y", y);
         requireSame(op, "x", x, "y", y);
         int n = x.rows(), c = x.cols();
-        require(n >= 2, op + ": x " + Arrays.toString(x.shape()) + " has " + n
-                + " value(s) per channel; training needs more than 1");
+        if (!(n >= 2)) {
+            throw new IllegalArgumentException(op + ": x " + Arrays.toString(x.shape()) + " has " + n
+                    + " value(s) per channel; training needs more than 1");
+        }
         requireChannels(op, "gamma", gamma, c, true);
         requireChannels(op, "beta", beta, c, true);
-        require(gamma != null || beta == null, op + ": beta is given without gamma (affine-free takes neither)");
+        if (!(gamma != null || beta == null)) {
+            throw new IllegalArgumentException(op + ": beta is given without gamma (affine-free takes neither)");
+        }
         requireChannels(op, "saveMean", saveMean, c, true);
         requireChannels(op, "saveInvStd", saveInvStd, c, true);
         requireChannels(op, "runMean", runMean, c, true);
         requireChannels(op, "runVar", runVar, c, true);
-        require((runMean == null) == (runVar == null), op + ": runMean and runVar must both be given or both null");
-        require(averageFactor >= 0 && averageFactor <= 1, op + ": averageFactor must be in [0, 1], got "
-                + averageFactor);
+        if (!((runMean == null) == (runVar == null))) {
+            throw new IllegalArgumentException(op + ": runMean and runVar must both be given or both null");
+        }
+        if (!(averageFactor >= 0 && averageFactor <= 1)) {
+            throw new IllegalArgumentException(op + ": averageFactor must be in [0, 1], got "
+                    + averageFactor);
+        }
         requireEps(op, eps);
 
         int cd = Scratch.roundUp(c, DL);          // double accumulator length
@@ -280,7 +299,9 @@ public final class BatchNorm {
         int n = x.rows(), c = x.cols();
         requireChannels(op, "gamma", gamma, c, true);
         requireChannels(op, "beta", beta, c, true);
-        require(gamma != null || beta == null, op + ": beta is given without gamma (affine-free takes neither)");
+        if (!(gamma != null || beta == null)) {
+            throw new IllegalArgumentException(op + ": beta is given without gamma (affine-free takes neither)");
+        }
         requireChannels(op, "runMean", runMean, c, false);
         requireChannels(op, "runVar", runVar, c, false);
         requireEps(op, eps);
@@ -327,8 +348,9 @@ public final class BatchNorm {
         requireChannels(op, "saveInvStd", saveInvStd, c, false);
         requireChannels(op, "dGamma", dGamma, c, true);
         requireChannels(op, "dBeta", dBeta, c, true);
-        require(gamma != null || (dGamma == null && dBeta == null),
-                op + ": dGamma and dBeta must be null when affine-free (gamma null)");
+        if (!(gamma != null || (dGamma == null && dBeta == null))) {
+            throw new IllegalArgumentException(op + ": dGamma and dBeta must be null when affine-free (gamma null)");
+        }
 
         int cd = Scratch.roundUp(c, DL);
         int cf = Scratch.roundUp(c, L);

@@ -2,7 +2,6 @@ package dev.metaprune.kernels;
 
 import static dev.metaprune.kernels.Vec.F;
 import static dev.metaprune.kernels.Vec.L;
-import static dev.metaprune.tensor.Shapes.require;
 import static dev.metaprune.tensor.Shapes.requireRank;
 
 import dev.metaprune.tensor.Tensor;
@@ -214,17 +213,25 @@ public final class Conv2d {
 
     private static Geom check(String op, String xn, Tensor x, String yn, Tensor y, String wn, Tensor w,
                               Conv2dSpec s) {
-        require(s != null, op + ": the convolution spec is null");
+        if (s == null) {
+            throw new IllegalArgumentException(op + ": the convolution spec is null");
+        }
         requireRank(op, xn, x, 4);
         requireRank(op, yn, y, 4);
         requireRank(op, wn, w, 4);
         int n = x.dim(0), h = x.dim(1), wd = x.dim(2);
-        require(x.dim(3) == s.cIn(), op + ": " + xn + " " + shape(x) + " has " + x.dim(3)
-                + " channels but the convolution " + s + " takes " + s.cIn());
-        require(y.dim(3) == s.cOut(), op + ": " + yn + " " + shape(y) + " has " + y.dim(3)
-                + " channels but the convolution " + s + " makes " + s.cOut());
-        require(y.dim(0) == n, op + ": " + xn + " " + shape(x) + " and " + yn + " " + shape(y)
-                + " differ in batch size");
+        if (x.dim(3) != s.cIn()) {
+            throw new IllegalArgumentException(op + ": " + xn + " " + shape(x) + " has " + x.dim(3)
+                    + " channels but the convolution " + s + " takes " + s.cIn());
+        }
+        if (y.dim(3) != s.cOut()) {
+            throw new IllegalArgumentException(op + ": " + yn + " " + shape(y) + " has " + y.dim(3)
+                    + " channels but the convolution " + s + " makes " + s.cOut());
+        }
+        if (y.dim(0) != n) {
+            throw new IllegalArgumentException(op + ": " + xn + " " + shape(x) + " and " + yn + " " + shape(y)
+                    + " differ in batch size");
+        }
         int ho, wo;
         try {
             ho = s.outH(h);
@@ -233,24 +240,34 @@ public final class Conv2d {
             throw new IllegalArgumentException(op + ": " + xn + " " + shape(x) + " does not fit the convolution " + s
                     + ": " + e.getMessage(), e);
         }
-        require(y.dim(1) == ho && y.dim(2) == wo, op + ": " + yn + " " + shape(y)
-                + " does not match the output size [" + n + ", " + ho + ", " + wo + ", " + s.cOut()
-                + "] of the convolution " + s + " on " + xn + " " + shape(x));
+        if (!(y.dim(1) == ho && y.dim(2) == wo)) {
+            throw new IllegalArgumentException(op + ": " + yn + " " + shape(y)
+                    + " does not match the output size [" + n + ", " + ho + ", " + wo + ", " + s.cOut()
+                    + "] of the convolution " + s + " on " + xn + " " + shape(x));
+        }
         int cinG = s.cIn() / s.groups(), coutG = s.cOut() / s.groups();
-        require(w.dim(2) == s.kh() && w.dim(3) == s.kw(), op + ": " + wn + " " + shape(w) + " has a "
-                + w.dim(2) + "x" + w.dim(3) + " kernel but the convolution " + s + " is " + s.kh() + "x" + s.kw());
-        require(w.dim(0) >= s.cOut() && w.dim(1) >= cinG, op + ": the convolution " + s + " needs a [" + s.cOut()
-                + ", " + cinG + ", " + s.kh() + ", " + s.kw() + "] weight block but " + wn + " is " + shape(w)
-                + ": a slice wider than its weight tensor");
-        require(w.isContiguous(), op + ": " + wn + " " + w + " must be contiguous (OIHW)");
+        if (!(w.dim(2) == s.kh() && w.dim(3) == s.kw())) {
+            throw new IllegalArgumentException(op + ": " + wn + " " + shape(w) + " has a "
+                    + w.dim(2) + "x" + w.dim(3) + " kernel but the convolution " + s + " is " + s.kh() + "x" + s.kw());
+        }
+        if (!(w.dim(0) >= s.cOut() && w.dim(1) >= cinG)) {
+            throw new IllegalArgumentException(op + ": the convolution " + s + " needs a [" + s.cOut()
+                    + ", " + cinG + ", " + s.kh() + ", " + s.kw() + "] weight block but " + wn + " is " + shape(w)
+                    + ": a slice wider than its weight tensor");
+        }
+        if (!w.isContiguous()) {
+            throw new IllegalArgumentException(op + ": " + wn + " " + w + " must be contiguous (OIHW)");
+        }
         return new Geom(n, h, wd, ho, wo, s.cIn(), s.cOut(), cinG, coutG, s.groups(), s.kh(), s.kw(), s.strideH(),
                 s.strideW(), s.padH(), s.padW(), w.dim(1));
     }
 
     private static void checkBias(String op, String name, Tensor b, int cout) {
         if (b != null) {
-            require(b.rank() == 1 && b.dim(0) >= cout, op + ": " + name + " " + shape(b)
-                    + " must be a vector of at least " + cout + " entries");
+            if (!(b.rank() == 1 && b.dim(0) >= cout)) {
+                throw new IllegalArgumentException(op + ": " + name + " " + shape(b)
+                        + " must be a vector of at least " + cout + " entries");
+            }
         }
     }
 

@@ -1,6 +1,5 @@
 package dev.metaprune.kernels;
 
-import static dev.metaprune.tensor.Shapes.require;
 import static dev.metaprune.tensor.Shapes.requireRank;
 
 import dev.metaprune.tensor.Tensor;
@@ -28,8 +27,10 @@ public final class CpuKernels implements Kernels {
         requireRank("gemm", "c", c, 2);
         int m = transA ? a.dim(1) : a.dim(0), ka = transA ? a.dim(0) : a.dim(1);
         int kb = transB ? b.dim(1) : b.dim(0), n = transB ? b.dim(0) : b.dim(1);
-        require(ka == kb && c.dim(0) == m && c.dim(1) == n, "gemm: op(a) is " + m + "x" + ka + ", op(b) is " + kb
-                + "x" + n + ", c is " + Arrays.toString(c.shape()) + ": shapes do not chain");
+        if (!(ka == kb && c.dim(0) == m && c.dim(1) == n)) {
+            throw new IllegalArgumentException("gemm: op(a) is " + m + "x" + ka + ", op(b) is " + kb
+                    + "x" + n + ", c is " + Arrays.toString(c.shape()) + ": shapes do not chain");
+        }
         Gemm.sgemm(transA, transB, m, n, ka, alpha, a.data(), a.offset(), a.ld(), b.data(), b.offset(), b.ld(), beta,
                 c.data(), c.offset(), c.ld());
     }

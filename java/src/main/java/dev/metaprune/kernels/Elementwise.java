@@ -2,7 +2,6 @@ package dev.metaprune.kernels;
 
 import static dev.metaprune.kernels.Vec.F;
 import static dev.metaprune.kernels.Vec.L;
-import static dev.metaprune.tensor.Shapes.require;
 
 import dev.metaprune.tensor.Tensor;
 import java.util.Arrays;
@@ -68,14 +67,24 @@ public final class Elementwise {
 
     private static void run(int op, String an, Tensor a, String bn, Tensor b, String on, Tensor out) {
         String name = NAMES[op];
-        require(a != null, name + ": " + an + " is null");
-        require(out != null, name + ": " + on + " is null");
-        require(Arrays.equals(a.shape(), out.shape()), name + ": " + on + " " + Arrays.toString(out.shape())
-                + " must have the shape of " + an + " " + Arrays.toString(a.shape()));
-        if (bn != null) {
-            require(b != null, name + ": " + bn + " is null");
-            require(Arrays.equals(a.shape(), b.shape()), name + ": " + bn + " " + Arrays.toString(b.shape())
+        if (a == null) {
+            throw new IllegalArgumentException(name + ": " + an + " is null");
+        }
+        if (out == null) {
+            throw new IllegalArgumentException(name + ": " + on + " is null");
+        }
+        if (!(Arrays.equals(a.shape(), out.shape()))) {
+            throw new IllegalArgumentException(name + ": " + on + " " + Arrays.toString(out.shape())
                     + " must have the shape of " + an + " " + Arrays.toString(a.shape()));
+        }
+        if (bn != null) {
+            if (b == null) {
+                throw new IllegalArgumentException(name + ": " + bn + " is null");
+            }
+            if (!(Arrays.equals(a.shape(), b.shape()))) {
+                throw new IllegalArgumentException(name + ": " + bn + " " + Arrays.toString(b.shape())
+                        + " must have the shape of " + an + " " + Arrays.toString(a.shape()));
+            }
         }
         boolean flat = a.isContiguous() && out.isContiguous() && (b == null || b.isContiguous());
         int rows = flat ? 1 : a.rows();

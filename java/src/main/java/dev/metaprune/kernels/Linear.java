@@ -2,7 +2,6 @@ package dev.metaprune.kernels;
 
 import static dev.metaprune.kernels.Vec.F;
 import static dev.metaprune.kernels.Vec.L;
-import static dev.metaprune.tensor.Shapes.require;
 import static dev.metaprune.tensor.Shapes.requireRank;
 
 import dev.metaprune.tensor.Tensor;
@@ -19,8 +18,10 @@ public final class Linear {
 
     private static void checkW(String op, Tensor w, int out, int in) {
         requireRank(op, "w", w, 2);
-        require(w.dim(0) >= out && w.dim(1) >= in, op + ": the layer needs a [" + out + ", " + in
-                + "] weight block but w is " + Arrays.toString(w.shape()));
+        if (!(w.dim(0) >= out && w.dim(1) >= in)) {
+            throw new IllegalArgumentException(op + ": the layer needs a [" + out + ", " + in
+                    + "] weight block but w is " + Arrays.toString(w.shape()));
+        }
     }
 
     /** {@code y[N, out] = x[N, in] * w[:out, :in]^T + bias[:out]}. */
@@ -29,10 +30,14 @@ public final class Linear {
         requireRank(op, "x", x, 2);
         requireRank(op, "y", y, 2);
         int n = x.dim(0), in = x.dim(1), out = y.dim(1);
-        require(y.dim(0) == n, op + ": x " + x + " and y " + y + " differ in batch size");
+        if (y.dim(0) != n) {
+            throw new IllegalArgumentException(op + ": x " + x + " and y " + y + " differ in batch size");
+        }
         checkW(op, w, out, in);
         if (bias != null) {
-            require(bias.numel() >= out, op + ": bias " + bias + " is shorter than " + out);
+            if (!(bias.numel() >= out)) {
+                throw new IllegalArgumentException(op + ": bias " + bias + " is shorter than " + out);
+            }
             float[] yd = y.data(), bd = bias.data();
             for (int r = 0; r < n; r++) {
                 System.arraycopy(bd, bias.offset(), yd, y.rowOffset(r), out);
@@ -48,7 +53,9 @@ public final class Linear {
         requireRank(op, "dy", dy, 2);
         requireRank(op, "dx", dx, 2);
         int n = dy.dim(0), out = dy.dim(1), in = dx.dim(1);
-        require(dx.dim(0) == n, op + ": dy " + dy + " and dx " + dx + " differ in batch size");
+        if (dx.dim(0) != n) {
+            throw new IllegalArgumentException(op + ": dy " + dy + " and dx " + dx + " differ in batch size");
+        }
         checkW(op, w, out, in);
         Gemm.sgemm(false, false, n, in, out, 1f, dy.data(), dy.offset(), dy.ld(), w.data(), w.offset(), w.ld(), 0f,
                 dx.data(), dx.offset(), dx.ld());
@@ -60,12 +67,16 @@ public final class Linear {
         requireRank(op, "x", x, 2);
         requireRank(op, "dy", dy, 2);
         int n = x.dim(0), in = x.dim(1), out = dy.dim(1);
-        require(dy.dim(0) == n, op + ": x " + x + " and dy " + dy + " differ in batch size");
+        if (dy.dim(0) != n) {
+            throw new IllegalArgumentException(op + ": x " + x + " and dy " + dy + " differ in batch size");
+        }
         checkW(op, dw, out, in);
         Gemm.sgemm(true, false, out, in, n, 1f, dy.data(), dy.offset(), dy.ld(), x.data(), x.offset(), x.ld(),
                 accumulate ? 1f : 0f, dw.data(), dw.offset(), dw.ld());
         if (dbias != null) {
-            require(dbias.numel() >= out, op + ": dbias " + dbias + " is shorter than " + out);
+            if (!(dbias.numel() >= out)) {
+                throw new IllegalArgumentException(op + ": dbias " + dbias + " is shorter than " + out);
+            }
             columnSums(dy, dbias.data(), dbias.offset(), accumulate);
         }
     }

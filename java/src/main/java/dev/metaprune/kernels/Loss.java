@@ -2,7 +2,6 @@ package dev.metaprune.kernels;
 
 import static dev.metaprune.kernels.Vec.F;
 import static dev.metaprune.kernels.Vec.L;
-import static dev.metaprune.tensor.Shapes.require;
 
 import dev.metaprune.tensor.Tensor;
 import java.util.Arrays;
@@ -28,16 +27,26 @@ public final class Loss {
     static final long MIN_PER_PART = 1 << 14;
 
     private static void checkLabels(String op, Tensor logits, int[] labels) {
-        require(logits != null, op + ": logits is null");
-        require(logits.rank() == 2, op + ": logits must be [N, K], got shape " + Arrays.toString(logits.shape()));
-        require(labels != null, op + ": labels is null");
+        if (logits == null) {
+            throw new IllegalArgumentException(op + ": logits is null");
+        }
+        if (logits.rank() != 2) {
+            throw new IllegalArgumentException(op + ": logits must be [N, K], got shape " + Arrays.toString(logits.shape()));
+        }
+        if (labels == null) {
+            throw new IllegalArgumentException(op + ": labels is null");
+        }
         int n = logits.dim(0), k = logits.dim(1);
-        require(labels.length == n, op + ": " + labels.length + " labels for logits " + Arrays.toString(logits.shape())
-                + " (" + n + " rows)");
+        if (labels.length != n) {
+            throw new IllegalArgumentException(op + ": " + labels.length + " labels for logits " + Arrays.toString(logits.shape())
+                    + " (" + n + " rows)");
+        }
         for (int i = 0; i < n; i++) {
             int y = labels[i];
-            require(y >= 0 && y < k, op + ": label " + y + " of row " + i + " is outside [0, " + k + ") for logits "
-                    + Arrays.toString(logits.shape()));
+            if (!(y >= 0 && y < k)) {
+                throw new IllegalArgumentException(op + ": label " + y + " of row " + i + " is outside [0, " + k + ") for logits "
+                        + Arrays.toString(logits.shape()));
+            }
         }
     }
 
@@ -55,10 +64,14 @@ public final class Loss {
     public static float softmaxCrossEntropy(Tensor logits, int[] labels, float smoothing, Tensor dLogits) {
         String op = "softmaxCrossEntropy";
         checkLabels(op, logits, labels);
-        require(smoothing >= 0 && smoothing <= 1, op + ": smoothing must be in [0, 1], got " + smoothing);
+        if (!(smoothing >= 0 && smoothing <= 1)) {
+            throw new IllegalArgumentException(op + ": smoothing must be in [0, 1], got " + smoothing);
+        }
         if (dLogits != null) {
-            require(Arrays.equals(dLogits.shape(), logits.shape()), op + ": dLogits " + Arrays.toString(dLogits.shape())
-                    + " must have the shape of logits " + Arrays.toString(logits.shape()));
+            if (!(Arrays.equals(dLogits.shape(), logits.shape()))) {
+                throw new IllegalArgumentException(op + ": dLogits " + Arrays.toString(dLogits.shape())
+                        + " must have the shape of logits " + Arrays.toString(logits.shape()));
+            }
         }
         int n = logits.dim(0), k = logits.dim(1);
         int parts = Scratch.parts((long) n * k, n, MIN_PER_PART);
@@ -154,8 +167,10 @@ public final class Loss {
         String op = "countTopK";
         checkLabels(op, logits, labels);
         int n = logits.dim(0), classes = logits.dim(1);
-        require(k >= 1 && k <= classes, op + ": k = " + k + " must be in [1, " + classes + "] for logits "
-                + Arrays.toString(logits.shape()));
+        if (!(k >= 1 && k <= classes)) {
+            throw new IllegalArgumentException(op + ": k = " + k + " must be in [1, " + classes + "] for logits "
+                    + Arrays.toString(logits.shape()));
+        }
         int parts = Scratch.parts((long) n * classes, n, MIN_PER_PART);
         double[] partial = Scratch.doubles(parts * 8);
         float[] zd = logits.data();

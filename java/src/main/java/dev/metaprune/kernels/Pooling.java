@@ -2,7 +2,6 @@ package dev.metaprune.kernels;
 
 import static dev.metaprune.kernels.Vec.F;
 import static dev.metaprune.kernels.Vec.L;
-import static dev.metaprune.tensor.Shapes.require;
 import static dev.metaprune.tensor.Shapes.requireRank;
 
 import dev.metaprune.tensor.Tensor;
@@ -59,18 +58,26 @@ public final class Pooling {
         String op = "maxPoolForward";
         requireRank(op, "x", x, 4);
         requireRank(op, "y", y, 4);
-        require(k > 0 && stride > 0 && pad >= 0 && 2 * pad <= k, op + ": invalid window k=" + k + " stride=" + stride
-                + " pad=" + pad + " (need k > 0, stride > 0, 0 <= pad <= k/2)");
+        if (!(k > 0 && stride > 0 && pad >= 0 && 2 * pad <= k)) {
+            throw new IllegalArgumentException(op + ": invalid window k=" + k + " stride=" + stride
+                    + " pad=" + pad + " (need k > 0, stride > 0, 0 <= pad <= k/2)");
+        }
         int n = x.dim(0), h = x.dim(1), w = x.dim(2), c = x.dim(3);
-        require(h + 2 * pad >= k && w + 2 * pad >= k, op + ": x " + shape(x) + " with padding " + pad
-                + " is smaller than the " + k + "x" + k + " window");
+        if (!(h + 2 * pad >= k && w + 2 * pad >= k)) {
+            throw new IllegalArgumentException(op + ": x " + shape(x) + " with padding " + pad
+                    + " is smaller than the " + k + "x" + k + " window");
+        }
         int ho = (h + 2 * pad - k) / stride + 1, wo = (w + 2 * pad - k) / stride + 1;
-        require(y.dim(0) == n && y.dim(1) == ho && y.dim(2) == wo && y.dim(3) == c, op + ": y " + shape(y)
-                + " must be [" + n + ", " + ho + ", " + wo + ", " + c + "] for x " + shape(x) + " with k=" + k
-                + " stride=" + stride + " pad=" + pad);
-        require(argmax != null && argmax.length >= y.numel(), op + ": argmax holds "
-                + (argmax == null ? "nothing" : argmax.length + " entries") + ", y " + shape(y) + " needs "
-                + y.numel());
+        if (!(y.dim(0) == n && y.dim(1) == ho && y.dim(2) == wo && y.dim(3) == c)) {
+            throw new IllegalArgumentException(op + ": y " + shape(y)
+                    + " must be [" + n + ", " + ho + ", " + wo + ", " + c + "] for x " + shape(x) + " with k=" + k
+                    + " stride=" + stride + " pad=" + pad);
+        }
+        if (!(argmax != null && argmax.length >= y.numel())) {
+            throw new IllegalArgumentException(op + ": argmax holds "
+                    + (argmax == null ? "nothing" : argmax.length + " entries") + ", y " + shape(y) + " needs "
+                    + y.numel());
+        }
         float[] xd = x.data(), yd = y.data();
         int xOff = x.offset(), xLd = x.ld(), yOff = y.offset(), yLd = y.ld();
         int rows = n * ho;
@@ -152,11 +159,15 @@ public final class Pooling {
         requireRank(op, "dy", dy, 4);
         requireRank(op, "dx", dx, 4);
         int n = dy.dim(0), c = dy.dim(3);
-        require(dx.dim(0) == n && dx.dim(3) == c, op + ": dy " + shape(dy) + " and dx " + shape(dx)
-                + " differ in batch size or channels");
-        require(argmax != null && argmax.length >= dy.numel(), op + ": argmax holds "
-                + (argmax == null ? "nothing" : argmax.length + " entries") + ", dy " + shape(dy) + " needs "
-                + dy.numel());
+        if (!(dx.dim(0) == n && dx.dim(3) == c)) {
+            throw new IllegalArgumentException(op + ": dy " + shape(dy) + " and dx " + shape(dx)
+                    + " differ in batch size or channels");
+        }
+        if (!(argmax != null && argmax.length >= dy.numel())) {
+            throw new IllegalArgumentException(op + ": argmax holds "
+                    + (argmax == null ? "nothing" : argmax.length + " entries") + ", dy " + shape(dy) + " needs "
+                    + dy.numel());
+        }
         float[] dyd = dy.data(), dxd = dx.data();
         int perImgOut = dy.dim(1) * dy.dim(2), perImgIn = dx.dim(1) * dx.dim(2);
         int dxOff = dx.offset(), dxLd = dx.ld();
@@ -198,8 +209,10 @@ public final class Pooling {
         requireRank(op, "x", x, 4);
         requireRank(op, "y", y, 2);
         int n = x.dim(0), c = x.dim(3), hw = x.dim(1) * x.dim(2);
-        require(y.dim(0) == n && y.dim(1) == c, op + ": y " + shape(y) + " must be [" + n + ", " + c + "] for x "
-                + shape(x));
+        if (!(y.dim(0) == n && y.dim(1) == c)) {
+            throw new IllegalArgumentException(op + ": y " + shape(y) + " must be [" + n + ", " + c + "] for x "
+                    + shape(x));
+        }
         float[] xd = x.data(), yd = y.data();
         float inv = 1f / hw;
         Parallel.get().run(parts(x.numel(), n), (p, np) -> {
@@ -243,8 +256,10 @@ public final class Pooling {
         requireRank(op, "dy", dy, 2);
         requireRank(op, "dx", dx, 4);
         int n = dx.dim(0), c = dx.dim(3), hw = dx.dim(1) * dx.dim(2);
-        require(dy.dim(0) == n && dy.dim(1) == c, op + ": dy " + shape(dy) + " must be [" + n + ", " + c
-                + "] for dx " + shape(dx));
+        if (!(dy.dim(0) == n && dy.dim(1) == c)) {
+            throw new IllegalArgumentException(op + ": dy " + shape(dy) + " must be [" + n + ", " + c
+                    + "] for dx " + shape(dx));
+        }
         float[] dyd = dy.data(), dxd = dx.data();
         float inv = 1f / hw;
         Parallel.get().run(parts(dx.numel(), n), (p, np) -> {

@@ -2,7 +2,6 @@ package dev.metaprune.kernels;
 
 import static dev.metaprune.kernels.Vec.F;
 import static dev.metaprune.kernels.Vec.L;
-import static dev.metaprune.tensor.Shapes.require;
 
 import dev.metaprune.tensor.Tensor;
 import java.util.Arrays;
@@ -34,21 +33,37 @@ public final class SgdKernel {
     public static void step(Tensor param, Tensor grad, Tensor momentumBuf, float lr, float momentum, float weightDecay,
                             boolean nesterov) {
         String op = "sgdStep";
-        require(param != null && grad != null, op + ": param and grad must not be null");
-        require(Arrays.equals(param.shape(), grad.shape()), op + ": grad " + Arrays.toString(grad.shape())
-                + " must have the shape of param " + Arrays.toString(param.shape()));
+        if (!(param != null && grad != null)) {
+            throw new IllegalArgumentException(op + ": param and grad must not be null");
+        }
+        if (!(Arrays.equals(param.shape(), grad.shape()))) {
+            throw new IllegalArgumentException(op + ": grad " + Arrays.toString(grad.shape())
+                    + " must have the shape of param " + Arrays.toString(param.shape()));
+        }
         boolean useBuf = momentum != 0f;
         if (useBuf) {
-            require(momentumBuf != null, op + ": momentumBuf is null but momentum is " + momentum);
-            require(Arrays.equals(param.shape(), momentumBuf.shape()), op + ": momentumBuf "
-                    + Arrays.toString(momentumBuf.shape()) + " must have the shape of param "
-                    + Arrays.toString(param.shape()));
+            if (momentumBuf == null) {
+                throw new IllegalArgumentException(op + ": momentumBuf is null but momentum is " + momentum);
+            }
+            if (!(Arrays.equals(param.shape(), momentumBuf.shape()))) {
+                throw new IllegalArgumentException(op + ": momentumBuf "
+                        + Arrays.toString(momentumBuf.shape()) + " must have the shape of param "
+                        + Arrays.toString(param.shape()));
+            }
         }
-        require(Float.isFinite(lr) && lr >= 0, op + ": lr must be finite and >= 0, got " + lr);
-        require(Float.isFinite(momentum) && momentum >= 0, op + ": momentum must be finite and >= 0, got " + momentum);
-        require(Float.isFinite(weightDecay) && weightDecay >= 0, op + ": weightDecay must be finite and >= 0, got "
-                + weightDecay);
-        require(!nesterov || momentum > 0, op + ": Nesterov momentum requires momentum > 0");
+        if (!(Float.isFinite(lr) && lr >= 0)) {
+            throw new IllegalArgumentException(op + ": lr must be finite and >= 0, got " + lr);
+        }
+        if (!(Float.isFinite(momentum) && momentum >= 0)) {
+            throw new IllegalArgumentException(op + ": momentum must be finite and >= 0, got " + momentum);
+        }
+        if (!(Float.isFinite(weightDecay) && weightDecay >= 0)) {
+            throw new IllegalArgumentException(op + ": weightDecay must be finite and >= 0, got "
+                    + weightDecay);
+        }
+        if (!(!nesterov || momentum > 0)) {
+            throw new IllegalArgumentException(op + ": Nesterov momentum requires momentum > 0");
+        }
 
         Tensor buf = useBuf ? momentumBuf : null;
         boolean flat = param.isContiguous() && grad.isContiguous() && (buf == null || buf.isContiguous());

@@ -40,6 +40,11 @@ public final class Shapes {
         }
     }
 
+    /**
+     * Throws with {@code message} unless {@code cond}. Pass a constant: a concatenated message is built on every
+     * call, failing or not, and on a kernel's per-layer path that string building once cost more than a small layer
+     * (the kernels write {@code if (!cond) throw ...} so the message is built only on failure).
+     */
     public static void require(boolean cond, String message) {
         if (!cond) {
             throw new IllegalArgumentException(message);
