@@ -125,10 +125,11 @@ public final class ReportCommand implements Callable<Integer> {
                     r.setLatency(i, ms[of[i]]);
                 }
             }
-            prov.add(String.format(Locale.ROOT, "Latency: batch %d, %d kernel threads, median of %d rounds that run"
+            prov.add(String.format(Locale.ROOT, "Latency: batch %d, %d kernel thread%s, median of %d rounds that run"
                     + " every network once in turn (inference executor; after at least %d ms and 50 rounds of"
                     + " warm-up, then until two windows of 10 rounds agree within 3 %%), %s, on this machine.",
-                    latencyBatch, Parallel.threadCount(), latencyRuns, warmupMs,
+                    latencyBatch, Parallel.threadCount(), Parallel.threadCount() == 1 ? "" : "s", latencyRuns,
+                    warmupMs,
                     Parallel.threadCount() == 1 ? "the thread's CPU time" : "wall clock"));
         }
         String html = r.html(prov);
