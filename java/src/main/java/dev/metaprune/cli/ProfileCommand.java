@@ -2,8 +2,8 @@ package dev.metaprune.cli;
 
 import dev.metaprune.kernels.Parallel;
 import dev.metaprune.kernels.Vec;
-import dev.metaprune.latency.DeviceInfo;
 import dev.metaprune.latency.Interpolation;
+import dev.metaprune.latency.LatencyDevice;
 import dev.metaprune.latency.LatencyTable;
 import dev.metaprune.latency.LayerPosition;
 import dev.metaprune.latency.LayerPositions;
@@ -59,6 +59,7 @@ import picocli.CommandLine.Option;
                 "  metaprune profile --arch mobilenetv1 --batch 1 --threads 2 --full --out v1-b1-t2.json",
                 "  metaprune profile --arch mobilenetv2 --batch 32 --threads 2 --sampled 5 --out v2-b32-t2.json",
                 "  metaprune profile --arch mobilenetv2 --batch 32 --threads 2 --sampled 5 --out v2-b32-t2.json --resume",
+                "  metaprune profile --arch mobilenetv2 --batch 32 --device cuda --sampled 5 --validate 20 --out v2-b32-cuda.json",
                 "  metaprune profile --validate 30 --table v1-b1-t2.json",
                 "  metaprune profile --table v1-b1-t2-sampled.json --compare v1-b1-t2.json",
                 "  metaprune profile --table v1-b1-t2.json --subsample 3 --out v1-b1-t2-sub3.json",
@@ -86,7 +87,8 @@ public final class ProfileCommand implements Callable<Integer> {
     Integer batch;
 
     @Option(names = "--device", paramLabel = "DEV", defaultValue = "cpu", description = "cpu (the Vector API kernels;"
-            + " default) or cuda / cudnn (the CUDA backends, not in this build yet).")
+            + " default) or cuda (libmetaprune_cuda's kernels on the GPU, operands resident on the device, each timed"
+            + " call synchronised, wall clock). cudnn is not in this build. With --table: the table's device.")
     String device;
 
     @Option(names = {"-t", "--threads"}, paramLabel = "T", description = "CPU kernel threads (default: all cores;"
@@ -168,11 +170,7 @@ public final class ProfileCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         String dev = device.strip().toLowerCase(Locale.ROOT);
-        if (dev.equals("cuda") || dev.equals("cudnn")) {
-            throw new IllegalArgumentException("--device " + dev + ": the CUDA backend is not available in this build"
-                    + " yet (it comes with the native CUDA path); profile with --device cpu");
-        }
-        if (!dev.equals("cpu")) {
+        if (!dev.equals("cpu") && !dev.equals("cuda") && !dev.equals("cudnn")) {
             throw new IllegalArgumentException("--device must be cpu, cuda or cudnn, got '" + device + "'");
         }
         if (threads != null) {
@@ -220,10 +218,11 @@ public final class ProfileCommand implements Callable<Integer> {
         if (threads != null) {
             Parallel.setThreads(threads);
         }
-        requireOneThreadForCpuClock(settings.clock());
-        LatencyTable t = profile(a, b, settings);
+        LatencyDevice d = LatencyDevice.of(dev);
+        requireClockFits(settings.clock(), d);
+        LatencyTable t = profile(a, b, settings, d);
         if (validate != null) {
-            validate(t, a, b, settings, dist, out());
+            validate(t, a, b, settings, dist, out(), d);
         }
         return 0;
     }
@@ -232,12 +231,12 @@ public final class ProfileCommand implements Callable<Integer> {
         return out;
     }
 
-    private LatencyTable profile(Architecture a, int b, TimingSettings settings) throws IOException {
+    private LatencyTable profile(Architecture a, int b, TimingSettings settings, LatencyDevice d) throws IOException {
         int fullEntries = LayerPositions.fullEntryCount(a);
         int step = full ? 0 : sampled != null ? sampled : ((long) fullEntries * b <= 50_000 ? 0 : 5);
         if (out == null) {
-            out = Path.of(String.format(Locale.ROOT, "latency-%s-%d-b%d-cpu-t%d%s.json", a.name(), a.input().size(), b,
-                    Parallel.threadCount(), Vec.F.vectorBitSize() == 512 ? "" : "-v" + Vec.F.vectorBitSize()));
+            out = Path.of(String.format(Locale.ROOT, "latency-%s-%d-b%d-%s.json", a.name(), a.input().size(), b,
+                    d.fileTag()));
         }
         LatencyTable previous = null;
         if (Files.exists(out)) {
@@ -251,17 +250,16 @@ public final class ProfileCommand implements Callable<Integer> {
         } else if (resume) {
             System.out.println("nothing to resume at " + out + ": starting afresh");
         }
-        Profiler profiler = new Profiler(a, b, step, DeviceInfo.cpu(), settings, out);
+        Profiler profiler = new Profiler(a, b, step, d.info(), settings, out);
         PrintStream o = System.out;
         o.println("profile: " + a.name() + " (" + a.input() + "), batch " + b + ", " + LayerPositions.of(a).size()
                 + " layer positions, " + fullEntries + " entries in a full table");
         o.println("mode:    " + (step == 0 ? "full" : "sampled, grid step " + step + " (every " + step + " scale indices, "
                 + profiler.plannedEntries() + " entries timed, the rest interpolated)"));
-        o.println("device:  cpu " + DeviceInfo.cpu().get("model").asText() + "; "
-                + dev.metaprune.kernels.Kernels.get().describe());
+        o.println("device:  " + d.kind() + " " + d.info().get("model").asText() + "; " + d.kernels().describe());
         o.println("table:   " + out.toAbsolutePath() + (previous != null ? " (resuming: " + previous.measuredCount()
                 + " entries done)" : ""));
-        warmUp(a, b);
+        warmUp(a, b, d);
         Thread hook = new Thread(() -> {
             try {
                 profiler.saveNow();
@@ -271,7 +269,7 @@ public final class ProfileCommand implements Callable<Integer> {
         });
         Runtime.getRuntime().addShutdownHook(hook);
         long t0 = System.nanoTime();
-        LayerTimer timer = new LayerTimer(a, b, settings);
+        LayerTimer timer = new LayerTimer(a, b, settings, d.kernels());
         LatencyTable t;
         ProgressBar[] bar = {null};
         try {
@@ -334,8 +332,8 @@ public final class ProfileCommand implements Callable<Integer> {
      * 1 s each, 60 s in all), so that no entry is timed in the interpreter. Disturbed entries left over are caught by
      * the profiler's re-timing pass.
      */
-    private static void warmUp(Architecture a, int b) {
-        LayerTimer w = new LayerTimer(a, b, TimingSettings.defaults());
+    private static void warmUp(Architecture a, int b, LatencyDevice d) {
+        LayerTimer w = new LayerTimer(a, b, TimingSettings.defaults(), d.kernels());
         long end = System.nanoTime() + 60_000_000_000L;
         long t0 = System.nanoTime();
         int calls = 0;
@@ -392,12 +390,17 @@ public final class ProfileCommand implements Callable<Integer> {
                     + " through METAPRUNE_JVM_OPTS)");
         }
         TimingSettings.Clock c = TimingSettings.Clock.of(t.clock());
-        requireOneThreadForCpuClock(c);
-        validate(t, a, b, settings.withClock(c), dist, table);
+        LatencyDevice d = LatencyDevice.of(t);
+        requireClockFits(c, d);
+        validate(t, a, b, settings.withClock(c), dist, table, d);
         return 0;
     }
 
-    private static void requireOneThreadForCpuClock(TimingSettings.Clock c) {
+    private static void requireClockFits(TimingSettings.Clock c, LatencyDevice d) {
+        if (c == TimingSettings.Clock.THREAD_CPU && !d.allowsCpuClock()) {
+            throw new IllegalArgumentException("the cpu clock measures the calling thread's CPU time, not the work of"
+                    + " a " + d.kind() + " device: use --clock wall (each timed call ends synchronised)");
+        }
         if (c == TimingSettings.Clock.THREAD_CPU && Parallel.threadCount() != 1) {
             throw new IllegalArgumentException("the cpu clock measures the calling thread only: use it with --threads 1"
                     + " (this run has " + Parallel.threadCount() + " threads)");
@@ -405,12 +408,12 @@ public final class ProfileCommand implements Callable<Integer> {
     }
 
     private void validate(LatencyTable t, Architecture a, int b, TimingSettings settings,
-                          Validator.GeneDistribution dist, Path writeTo) throws IOException {
+                          Validator.GeneDistribution dist, Path writeTo, LatencyDevice d) throws IOException {
         PrintStream o = System.out;
         List<int[]> genes = Validator.drawGenes(a.geneSpace(), validate, seed, dist);
         o.println("validate: " + genes.size() + " " + dist.name().toLowerCase(Locale.ROOT) + " random genes (seed "
                 + seed + "), " + rounds + " interleaved rounds, " + a.name() + " batch " + b + ", measured end to end on " + t.deviceSummary());
-        NetworkTimer nt = new NetworkTimer(a, b);
+        NetworkTimer nt = new NetworkTimer(a, b, d.kernels());
         int[] widest = new int[a.geneSpace().length()];
         Arrays.fill(widest, Scales.MAX_INDEX);
         int[] narrowest = new int[a.geneSpace().length()];

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.metaprune.data.Datasets;
 import dev.metaprune.kernels.Parallel;
+import dev.metaprune.latency.LatencyCheck;
+import dev.metaprune.latency.LatencyTable;
 import dev.metaprune.nn.arch.Architecture;
 import dev.metaprune.nn.arch.Architectures;
 import dev.metaprune.nn.arch.Scales;
@@ -77,6 +79,12 @@ public final class SearchCommand implements Callable<Integer> {
     @Option(names = "--max-latency", paramLabel = "TIME", description = "Latency budget predicted by the table: 2.5ms,"
             + " 800us.")
     String maxLatency;
+
+    @Option(names = "--no-latency-check", description = "With a latency table: do not measure the winner (and the"
+            + " widest uniform gene inside the budget) end to end after the search. By default they are measured on"
+            + " the table's device, threads, clock and batch (3 interleaved rounds) and reported beside the"
+            + " table's predictions.")
+    boolean noLatencyCheck;
 
     @Option(names = "--population", defaultValue = "50", description = "Population (default ${DEFAULT-VALUE}).")
     int population;
@@ -349,10 +357,51 @@ public final class SearchCommand implements Callable<Integer> {
                     uc.flops() / 1e6);
             System.out.printf(Locale.ROOT, "evaluated:  %d candidates, %.1f candidates/min this session%n",
                     es.results().size(), 60 * (es.results().size() - runDir.known().size()) / Math.max(seconds, 1e-9));
+            if (latencyTable != null && !noLatencyCheck) {
+                checkLatency(a, bestGene.indices(), uIdx < 0 ? null : Gene.uniformIndex(a.geneSpace(), uIdx).indices(),
+                        res);
+                runDir.result(res);
+            }
             System.out.println("result:     " + dir.resolve("result.json"));
             return 0;
         } finally {
             trainer.close();
+        }
+    }
+
+    /**
+     * Measures the winner (and the uniform gene) end to end on the latency table's set-up and prints and records each
+     * beside its prediction. The search's result is already saved: a failure here is reported, not fatal.
+     */
+    private void checkLatency(Architecture a, int[] best, int[] uniform, ObjectNode res) {
+        List<String> names = new ArrayList<>(List.of("winner"));
+        List<int[]> genes = new ArrayList<>();
+        genes.add(best);
+        if (uniform != null) {
+            names.add("uniform");
+            genes.add(uniform);
+        }
+        ObjectNode out = res.putObject("latency_check");
+        try {
+            LatencyTable t = LatencyTable.read(latencyTable);
+            System.out.println("latency:    measuring " + String.join(" and ", names) + " end to end on "
+                    + t.deviceSummary());
+            List<LatencyCheck.Row> rows = LatencyCheck.measure(t, a, names, genes, 3);
+            out.put("table", latencyTable.toAbsolutePath().toString()).put("device", t.deviceSummary())
+                    .put("unit", LatencyTable.UNIT).put("rounds", 3);
+            ArrayNode arr = out.putArray("networks");
+            for (LatencyCheck.Row r : rows) {
+                arr.addObject().put("name", r.name()).put("gene", Candidate.key(r.gene()))
+                        .put("predicted_ms", r.predictedMs()).put("layer_sum_ms", r.layerSumMs())
+                        .put("measured_ms", r.measuredMs()).put("spread_ms", r.spreadMs())
+                        .put("error_percent", r.errorPercent());
+                System.out.printf(Locale.ROOT, "            %-8s predicted %.3f ms (layers %.3f ms), measured %.3f ms"
+                        + " (spread %.3f), error %+.1f%%%n", r.name(), r.predictedMs(), r.layerSumMs(), r.measuredMs(),
+                        r.spreadMs(), r.errorPercent());
+            }
+        } catch (IOException | RuntimeException e) {
+            out.put("error", String.valueOf(e.getMessage()));
+            System.out.println("latency:    not measured: " + e.getMessage());
         }
     }
 

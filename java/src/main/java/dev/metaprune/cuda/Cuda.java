@@ -168,6 +168,21 @@ public final class Cuda {
         return device;
     }
 
+    /** "driver X.Y, runtime X.Y" (CUDA's versions as {@code cudaDriverGetVersion} / {@code cudaRuntimeGetVersion}). */
+    public String versions() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment rt = arena.allocate(ValueLayout.JAVA_INT), drv = arena.allocate(ValueLayout.JAVA_INT);
+            check(lib.mp_runtime_version(rt, drv), "mp_runtime_version");
+            return "driver " + version(drv.get(ValueLayout.JAVA_INT, 0)) + ", runtime "
+                    + version(rt.get(ValueLayout.JAVA_INT, 0));
+        }
+    }
+
+    /** CUDA's encoded version (1000 x major + 10 x minor) as "major.minor". */
+    static String version(int v) {
+        return v / 1000 + "." + (v % 1000) / 10;
+    }
+
     /** Throws {@link CudaException} naming {@code function} unless {@code status} is MP_OK. */
     public void check(int status, String function) {
         check(lib, status, function);

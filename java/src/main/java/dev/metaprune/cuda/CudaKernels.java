@@ -24,6 +24,13 @@ import java.util.List;
  * generator check do). Moving {@link Tensor} itself onto the device is the next step (see the
  * native-path notes in {@code cuda-kernels/README.md}).
  *
+ * <p><b>Device-resident mode</b> ({@link #resident()}), for timing: each host array a call sees is copied to the
+ * device once, the first time, and from then on the call works on that copy; outputs stay on the device (the host
+ * arrays are not updated). A network executor's buffers and weights are then all on the device after its first pass,
+ * and a pass costs the kernels and their launches alone: what the latency profiler's {@code cuda} device times.
+ * {@link #releaseDeviceCopies()} frees the copies. Calls whose result the host must read (the loss, the pooling
+ * indices' backward) are refused in this mode.
+ *
  * <p>{@link #countTopK} is a metric on a few logits: it runs on the CPU.
  */
 public final class CudaKernels implements Kernels {
@@ -32,15 +39,87 @@ public final class CudaKernels implements Kernels {
     private final CpuKernels cpu = new CpuKernels();
     private static final MemorySegment NULL = MemorySegment.NULL;
     private static final MemorySegment STREAM = MemorySegment.NULL;   // the default stream
+    /** Device-resident mode: the device copy of each host array (float[] or int[]) by identity; null when staging. */
+    private final IdentityHashMap<Object, DeviceBuffer> copies;
 
     public CudaKernels(Cuda cuda) {
+        this(cuda, false);
+    }
+
+    private CudaKernels(Cuda cuda, boolean resident) {
         this.cuda = cuda;
         this.lib = cuda.lib();
+        this.copies = resident ? new IdentityHashMap<>() : null;
     }
 
     /** The backend on this machine's GPU, or {@link IllegalStateException} saying why there is none. */
     public static CudaKernels create() {
         return new CudaKernels(Cuda.get());
+    }
+
+    /**
+     * The device-resident backend on this machine's GPU (see the class comment): for timing, not for results the host
+     * reads. {@link IllegalStateException} saying why when there is no GPU.
+     */
+    public static CudaKernels resident() {
+        return new CudaKernels(Cuda.get(), true);
+    }
+
+    /** Whether this backend keeps its operands on the device ({@link #resident()}). */
+    public boolean isResident() {
+        return copies != null;
+    }
+
+    /** Frees the device copies of the resident mode (the next call copies its operands again); staging: nothing. */
+    public void releaseDeviceCopies() {
+        if (copies == null) {
+            return;
+        }
+        cuda.check(lib.mp_device_synchronize(), "mp_device_synchronize");
+        try {
+            for (DeviceBuffer b : copies.values()) {
+                b.close();
+            }
+        } finally {
+            copies.clear();
+        }
+    }
+
+    @Override
+    public void synchronize() {
+        cuda.check(lib.mp_device_synchronize(), "mp_device_synchronize");
+    }
+
+    /** The device copy of a host array (resident mode), made on first sight. */
+    private DeviceBuffer copyOf(Object array) {
+        DeviceBuffer b = copies.get(array);
+        if (b == null) {
+            if (array instanceof float[] f) {
+                b = DeviceBuffer.floats(cuda, Math.max(f.length, 1)).upload(f);
+            } else {
+                int[] a = (int[]) array;
+                b = DeviceBuffer.floats(cuda, Math.max(a.length, 1)).uploadInts(a);
+            }
+            copies.put(array, b);
+        }
+        return b;
+    }
+
+    /** Resident mode: the device copy of {@code array} read back (tests); null when it has none. */
+    float[] deviceCopy(float[] array) {
+        DeviceBuffer b = copies == null ? null : copies.get(array);
+        if (b == null) {
+            return null;
+        }
+        synchronize();
+        return b.download(array.length);
+    }
+
+    private void refuseResident(String fn) {
+        if (copies != null) {
+            throw new UnsupportedOperationException(fn + ": the host reads its result, which the device-resident"
+                    + " (timing) mode does not copy back; use CudaKernels.create()");
+        }
     }
 
     @Override
@@ -50,7 +129,8 @@ public final class CudaKernels implements Kernels {
 
     @Override
     public String describe() {
-        return "cuda: " + cuda.device() + " (heap tensors copied per call)";
+        return "cuda: " + cuda.device() + (copies != null ? " (device-resident: each host array copied to the device once;"
+                + " for timing)" : " (heap tensors copied per call)");
     }
 
     // ---- staging ---------------------------------------------------------------------------------
@@ -102,6 +182,10 @@ public final class CudaKernels implements Kernels {
         }
 
         long addInts(int[] a) {
+            if (copies != null) {
+                ints.add(a);
+                return ints.size() - 1;        // resident: an index into ints, resolved by pInts
+            }
             long at = floats;
             ints.add(a);
             intOffsets.add(at);
@@ -110,6 +194,9 @@ public final class CudaKernels implements Kernels {
         }
 
         Call upload() {
+            if (copies != null) {
+                return this;                   // resident: operands are (or become) device copies in p()
+            }
             buf = DeviceBuffer.floats(cuda, Math.max(floats, 4));
             for (Tensor t : tensors) {
                 long n = span(t);
@@ -125,11 +212,14 @@ public final class CudaKernels implements Kernels {
         }
 
         MemorySegment p(Tensor t) {
-            return t == null ? NULL : buf.at(offsets.get(t));
+            if (t == null) {
+                return NULL;
+            }
+            return copies != null ? copyOf(t.data()).at(t.offset()) : buf.at(offsets.get(t));
         }
 
         MemorySegment pInts(long at) {
-            return buf.at(at);
+            return copies != null ? copyOf(ints.get((int) at)).ptr() : buf.at(at);
         }
 
         void check(int status) {
@@ -418,6 +508,15 @@ public final class CudaKernels implements Kernels {
         require(x.rank() == 4 && y.rank() == 4 && argmax.length >= y.numel(), "maxPoolForward: shapes");
         int n = x.dim(0), h = x.dim(1), w = x.dim(2), c = x.dim(3), ho = y.dim(1), wo = y.dim(2);
         int count = (int) y.numel();
+        if (copies != null) { // resident: the indices stay on the device, relative to x (nothing reads them here)
+            try (Call call = new Call("mp_maxpool_forward")) {
+                call.in(x).out(y);
+                long at = call.addInts(argmax);
+                call.check(lib.mp_maxpool_forward(STREAM, n, h, w, c, call.p(x), x.ld(), call.p(y), y.ld(),
+                        call.pInts(at), ho, wo, k, stride, pad));
+            }
+            return;
+        }
         try (Call call = new Call("mp_maxpool_forward")) {
             call.in(x).out(y);
             long at = call.addInts(new int[count]);
@@ -434,6 +533,7 @@ public final class CudaKernels implements Kernels {
 
     @Override
     public void maxPoolBackward(Tensor dy, int[] argmax, Tensor dx) {
+        refuseResident("maxPoolBackward");
         int n = dx.dim(0), h = dx.dim(1), w = dx.dim(2), c = dx.dim(3), ho = dy.dim(1), wo = dy.dim(2);
         int count = (int) dy.numel();
         int[] rel = new int[count];
@@ -480,6 +580,7 @@ public final class CudaKernels implements Kernels {
 
     @Override
     public float softmaxCrossEntropy(Tensor logits, int[] labels, float smoothing, Tensor dLogits) {
+        refuseResident("softmaxCrossEntropy");
         if (!(logits.rank() == 2 && labels.length == logits.dim(0))) {
             throw new IllegalArgumentException("softmaxCrossEntropy: logits " + shape(logits)
                     + " and " + labels.length + " labels");
@@ -509,6 +610,7 @@ public final class CudaKernels implements Kernels {
 
     @Override
     public int countTopK(Tensor logits, int[] labels, int k) {
+        refuseResident("countTopK");
         return cpu.countTopK(logits, labels, k);
     }
 

@@ -29,6 +29,13 @@ public interface Kernels {
     /** One line: what the backend runs on (vector width, threads, device). */
     String describe();
 
+    /**
+     * Waits until every call issued so far has finished. The CPU backend's calls return finished (a no-op); a device
+     * backend that queues work returns before it is done, so a timer calls this before it reads its clock.
+     */
+    default void synchronize() {
+    }
+
     /** The backend selected by {@code -Dmetaprune.backend} (default {@code cpu}). */
     static Kernels get() {
         return Backends.selected();

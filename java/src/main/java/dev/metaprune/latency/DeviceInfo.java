@@ -44,6 +44,24 @@ public final class DeviceInfo {
         return o;
     }
 
+    /**
+     * A CUDA device as the backend {@code k} uses it: the GPU (name, compute capability, SMs, memory), driver and
+     * runtime versions, the backend, and the host it was driven from (CPU model, JDK, OS).
+     */
+    public static ObjectNode cuda(dev.metaprune.cuda.Cuda cuda, Kernels k) {
+        ObjectNode o = JsonNodeFactory.instance.objectNode();
+        o.put("kind", "cuda");
+        o.put("model", cuda.device());
+        o.put("driver", cuda.versions());
+        o.put("backend", k.name() + " (" + k.describe() + ")");
+        o.put("host_cpu", cpuModel());
+        o.put("jdk", Runtime.version().toString());
+        o.put("jvm", System.getProperty("java.vm.name") + " " + System.getProperty("java.vm.version"));
+        o.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version") + " "
+                + System.getProperty("os.arch"));
+        return o;
+    }
+
     /** The CPU's name: x86 "model name", ARM board model or "CPU implementer/part", else the OS architecture. */
     static String cpuModel() {
         try {

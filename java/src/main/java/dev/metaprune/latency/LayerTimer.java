@@ -35,12 +35,20 @@ public final class LayerTimer implements Profiler.EntryTimer {
 
     /** A timer for positions of {@code arch} at batch {@code batch}, on {@link Kernels#get()}. */
     public LayerTimer(Architecture arch, int batch, TimingSettings settings) {
+        this(arch, batch, settings, Kernels.get());
+    }
+
+    /**
+     * A timer for positions of {@code arch} at batch {@code batch} on the backend {@code k}. Each timed call ends with
+     * {@link Kernels#synchronize()}, so a device backend's time is its work's, not its launches'.
+     */
+    public LayerTimer(Architecture arch, int batch, TimingSettings settings, Kernels k) {
         if (batch <= 0) {
             throw new IllegalArgumentException("batch size must be positive, got " + batch);
         }
         this.arch = arch;
         this.batch = batch;
-        this.k = Kernels.get();
+        this.k = java.util.Objects.requireNonNull(k, "kernels");
         this.settings = settings;
         for (int i = 0; i < arch.ops().size(); i++) {
             opIndex.put(arch.ops().get(i).name(), i);
@@ -60,8 +68,11 @@ public final class LayerTimer implements Profiler.EntryTimer {
         return TimingSettings.warmUntilSettled(prepare(p, cin, cout), maxSeconds, minCalls);
     }
 
-    /** Drops the buffers of the position last timed. */
+    /** Drops the buffers of the position last timed (and a device backend's copies of them). */
     public void release() {
+        if (current != null && k instanceof dev.metaprune.cuda.CudaKernels c) {
+            c.releaseDeviceCopies();
+        }
         current = null;
         values = null;
         params = null;
@@ -126,6 +137,7 @@ public final class LayerTimer implements Profiler.EntryTimer {
             for (Runnable r : seq) {
                 r.run();
             }
+            k.synchronize();
         };
     }
 

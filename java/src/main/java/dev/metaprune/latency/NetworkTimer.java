@@ -19,7 +19,12 @@ public final class NetworkTimer {
 
     /** An executor for {@code arch} at batch {@code batch} with random weights at the widest widths. */
     public NetworkTimer(Architecture arch, int batch) {
-        net = Network.forInference(arch, batch);
+        this(arch, batch, dev.metaprune.kernels.Kernels.get());
+    }
+
+    /** As {@link #NetworkTimer(Architecture, int)} on the backend {@code k}; each pass ends synchronised. */
+    public NetworkTimer(Architecture arch, int batch, dev.metaprune.kernels.Kernels k) {
+        net = Network.forInference(arch, batch, k);
         for (int i = 0; i < arch.ops().size(); i++) {
             Op op = arch.ops().get(i);
             new Buffers.OpParams(op, i, 42).into(net.params(), i);
@@ -31,11 +36,16 @@ public final class NetworkTimer {
 
     /** Runs forward passes at {@code widths} until their time settles, at most {@code maxSeconds}. */
     public int warmUp(Widths widths, double maxSeconds) {
-        return TimingSettings.warmUntilSettled(() -> net.forward(x, widths, Network.BnMode.EVAL), maxSeconds, 300);
+        return TimingSettings.warmUntilSettled(() -> pass(widths), maxSeconds, 300);
     }
 
     /** The median time of one forward pass at {@code widths}. */
     public Measurement time(Widths widths, TimingSettings settings) {
-        return settings.measure(() -> net.forward(x, widths, Network.BnMode.EVAL));
+        return settings.measure(() -> pass(widths));
+    }
+
+    private void pass(Widths widths) {
+        net.forward(x, widths, Network.BnMode.EVAL);
+        net.kernels().synchronize();
     }
 }

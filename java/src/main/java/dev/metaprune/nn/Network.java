@@ -125,13 +125,18 @@ public final class Network {
         this(arch, batch, Mode.TRAINING);
     }
 
-    /** An executor for batches of up to {@code batch} images, built for {@code mode}. */
+    /** An executor for batches of up to {@code batch} images, built for {@code mode}, on {@link Kernels#get()}. */
     public Network(Architecture arch, int batch, Mode mode) {
+        this(arch, batch, mode, Kernels.get());
+    }
+
+    /** An executor for batches of up to {@code batch} images, built for {@code mode}, on the backend {@code k}. */
+    public Network(Architecture arch, int batch, Mode mode, Kernels k) {
         if (batch <= 0) {
             throw new IllegalArgumentException("batch size must be positive, got " + batch);
         }
         this.arch = arch;
-        this.k = Kernels.get();
+        this.k = java.util.Objects.requireNonNull(k, "kernels");
         this.ops = arch.ops();
         this.params = new Params(ops.size());
         this.batch = batch;
@@ -367,6 +372,16 @@ public final class Network {
      */
     public static Network forInference(Architecture arch, int batch) {
         return new Network(arch, batch, Mode.INFERENCE);
+    }
+
+    /** As {@link #forInference(Architecture, int)} on the backend {@code k} (the latency profiler's devices). */
+    public static Network forInference(Architecture arch, int batch, Kernels k) {
+        return new Network(arch, batch, Mode.INFERENCE, k);
+    }
+
+    /** The backend this executor calls. */
+    public Kernels kernels() {
+        return k;
     }
 
     /** What this executor was built for. */

@@ -20,9 +20,16 @@ class ProfileCommandTest {
 
     @Test
     void badArguments(@TempDir Path dir) {
-        FlopsCommandTest.Result r = FlopsCommandTest.run("profile", "--arch", "mobilenetv1", "--device", "cuda");
+        FlopsCommandTest.Result r;
+        if (!dev.metaprune.cuda.Cuda.availability().available()) { // with a GPU this would start a real profile
+            r = FlopsCommandTest.run("profile", "--arch", "mobilenetv1", "--device", "cuda");
+            assertEquals(2, r.code());
+            assertTrue(r.err().contains("device cuda: CUDA is not available here: "
+                    + dev.metaprune.cuda.Cuda.availability().reason()), r.err());
+        }
+        r = FlopsCommandTest.run("profile", "--arch", "mobilenetv1", "--device", "cudnn");
         assertEquals(2, r.code());
-        assertTrue(r.err().contains("CUDA backend is not available"), r.err());
+        assertTrue(r.err().contains("device cudnn: not in this build"), r.err());
         r = FlopsCommandTest.run("profile", "--arch", "mobilenetv1", "--device", "tpu");
         assertEquals(2, r.code());
         assertTrue(r.err().contains("--device must be cpu"), r.err());
@@ -80,6 +87,26 @@ class ProfileCommandTest {
         assertEquals(2, r.code());
         assertTrue(r.err().contains("batch 1, not 32"), r.err());
         assertTrue(Files.exists(t));
+    }
+
+    @Test
+    void aCudaTableIsValidatedOnlyWhereCudaIs(@TempDir Path dir) throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeFalse(dev.metaprune.cuda.Cuda.availability().available(),
+                "this machine has a GPU: the refusal cannot be shown here");
+        var a = dev.metaprune.nn.arch.Architectures.get("mobilenetv1-cifar", 1, 8, 10);
+        var device = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode().put("kind", "cuda")
+                .put("model", "NVIDIA H100 80GB HBM3 (sm_90, 132 SMs, 81090 MiB)").put("driver", "driver 13.0")
+                .put("backend", "cuda").put("jdk", "25");
+        Path t = dir.resolve("cuda-table.json");
+        new dev.metaprune.latency.Profiler(a, 32, 0, device, dev.metaprune.latency.TimingSettings.defaults(), null)
+                .run((p, cin, cout) -> new dev.metaprune.latency.Measurement(0.01 + 1e-6 * cin * cout, 0, 1), null,
+                        new dev.metaprune.latency.Profiler.Listener() { })
+                .write(t);
+        FlopsCommandTest.Result r = FlopsCommandTest.run("profile", "--validate", "3", "--table", t.toString());
+        assertEquals(2, r.code(), r.out());
+        assertTrue(r.err().contains("measured on cuda NVIDIA H100") && r.err().contains("CUDA is not available here"),
+                r.err());
+        assertTrue(LatencyTable.read(t).calibration() == null, "nothing written to the table");
     }
 
     private static String[] concat(String[] a, String[] b) {

@@ -85,6 +85,54 @@ class CudaBackendTest {
     }
 
     @Test
+    void theResidentModeComputesWhatTheStagingModeDoesAndTimesLayers() {
+        Cuda.Availability a = Cuda.availability();
+        assumeTrue(a.available(), () -> "no GPU: " + a.reason());
+        var arch = dev.metaprune.nn.arch.Architectures.get("mobilenetv2-cifar", 1, 28, 10);
+        var widths = arch.widthsForMultiplier(0.75);
+        var model = new dev.metaprune.nn.DenseModel(widths, 1, 0.9f, 0f, false, 0f, 3);
+        var x = dev.metaprune.tensor.Tensor.zeros(4, 28, 28, 1);
+        dev.metaprune.tensor.Init.normal(x, 0f, 1f, 5);
+        CudaKernels staged = CudaKernels.create(), resident = CudaKernels.resident();
+        float[] want = null;
+        for (CudaKernels k : List.of(staged, resident)) {
+            var net = dev.metaprune.nn.Network.forInference(arch, 4, k);
+            dev.metaprune.prune.NetworkSlots.fill(net, model.weights());
+            var y = net.forward(x, widths, dev.metaprune.nn.Network.BnMode.EVAL);
+            y = net.forward(x, widths, dev.metaprune.nn.Network.BnMode.EVAL); // second pass: all operands resident
+            float[] got = k == resident ? resident.deviceCopy(y.data()) : y.data();
+            assertNotNull(got, "the output buffer has a device copy");
+            float[] rows = new float[4 * 10];
+            for (int r = 0; r < 4; r++) {
+                System.arraycopy(got, y.offset() + r * y.ld(), rows, r * 10, 10);
+            }
+            if (want == null) {
+                want = rows;
+            } else {
+                for (int i = 0; i < rows.length; i++) {
+                    assertEquals(want[i], rows[i], 1e-4f * Math.max(1f, Math.abs(want[i])), "logit " + i);
+                }
+            }
+        }
+        var lt = new dev.metaprune.latency.LayerTimer(arch, 32, dev.metaprune.latency.TimingSettings.defaults(),
+                resident);
+        for (var p : dev.metaprune.latency.LayerPositions.of(arch).subList(0, 3)) {
+            var m = lt.time(p, p.in().base(), p.out().base());
+            assertTrue(m.medianMs() > 0 && m.medianMs() < 100, p.name() + ": " + m);
+        }
+        lt.release();
+        var nt = new dev.metaprune.latency.NetworkTimer(arch, 32, resident);
+        double wide = nt.time(arch.widthsForMultiplier(1.0), dev.metaprune.latency.TimingSettings.defaults()).medianMs();
+        double narrow = nt.time(arch.widthsForMultiplier(0.1), dev.metaprune.latency.TimingSettings.defaults())
+                .medianMs();
+        System.out.printf("[cuda] mobilenetv2-cifar batch 32: 1.0x %.3f ms, 0.1x %.3f ms%n", wide, narrow);
+        assertTrue(narrow > 0 && narrow <= wide * 1.2, "a narrower network is not slower");
+        assertThrows(UnsupportedOperationException.class, () -> resident.countTopK(
+                dev.metaprune.tensor.Tensor.zeros(1, 10), new int[] {0}, 1));
+        resident.releaseDeviceCopies();
+    }
+
+    @Test
     void bindingsCoverTheLibrary() {
         MetaPruneNative lib = libraryOrSkip();
         assertEquals(MetaPruneNative.MP_ABI_VERSION, lib.mp_abi_version());
