@@ -59,7 +59,7 @@ import picocli.CommandLine.Option;
                 "  metaprune profile --arch mobilenetv1 --batch 1 --threads 2 --full --out v1-b1-t2.json",
                 "  metaprune profile --arch mobilenetv2 --batch 32 --threads 2 --sampled 5 --out v2-b32-t2.json",
                 "  metaprune profile --arch mobilenetv2 --batch 32 --threads 2 --sampled 5 --out v2-b32-t2.json --resume",
-                "  metaprune profile --arch mobilenetv2 --batch 32 --device cuda --sampled 5 --validate 20 --out v2-b32-cuda.json",
+                "  metaprune profile --arch mobilenetv2 --batch 32 --device cuda --sampled 5 --validate 20",
                 "  metaprune profile --validate 30 --table v1-b1-t2.json",
                 "  metaprune profile --table v1-b1-t2-sampled.json --compare v1-b1-t2.json",
                 "  metaprune profile --table v1-b1-t2.json --subsample 3 --out v1-b1-t2-sub3.json",
