@@ -13,10 +13,10 @@ final class LatencyOption {
     }
 
     /**
-     * Reads the table and checks it against the architecture (name, input, every entry a gene can
-     * need) before any work; the table's own batch size is the one predicted.
+     * Reads the table of {@code --latency-table} and checks it against the architecture (name, input, every entry a
+     * gene can need) before any work; the table's own batch size is the one predicted.
      */
-    static Constraint constraint(Architecture a, Path table, String max) throws IOException {
+    static LatencyTable read(Architecture a, Path table, String max) throws IOException {
         if (table == null || max == null) {
             throw new IllegalArgumentException("a latency budget needs both --latency-table FILE (from `metaprune"
                     + " profile`) and --max-latency TIME");
@@ -27,6 +27,11 @@ final class LatencyOption {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(table + ": " + e.getMessage(), e);
         }
+        return t;
+    }
+
+    /** The budget {@code max} on the latency {@code t} predicts. */
+    static Constraint constraint(LatencyTable t, String max) {
         return Constraints.latency(t::predictMs, t.deviceSummary() + ", batch " + t.batch(),
                 Constraints.parseMillis(max));
     }

@@ -219,7 +219,7 @@ public final class ProfileCommand implements Callable<Integer> {
             Parallel.setThreads(threads);
         }
         LatencyDevice d = LatencyDevice.of(dev);
-        requireClockFits(settings.clock(), d);
+        d.requireClock(settings.clock());
         LatencyTable t = profile(a, b, settings, d);
         if (validate != null) {
             validate(t, a, b, settings, dist, out(), d);
@@ -382,29 +382,15 @@ public final class ProfileCommand implements Callable<Integer> {
             throw new IllegalArgumentException(table + " was measured with " + tableThreads + " thread(s), not "
                     + threads + ": validate on the set-up it was measured on");
         }
-        Parallel.setThreads(threads != null ? threads : tableThreads > 0 ? tableThreads : Parallel.threadCount());
-        int bits = t.device().path("vector_bits").asInt(0);
-        if (bits > 0 && bits != Vec.F.vectorBitSize()) {
-            throw new IllegalArgumentException(table + " was measured with " + bits + "-bit vectors, this JVM runs "
-                    + Vec.F.vectorBitSize() + "-bit ones (set -XX:MaxVectorSize=" + bits / 8
-                    + " through METAPRUNE_JVM_OPTS)");
+        LatencyDevice d;
+        try {
+            d = LatencyDevice.forTable(t, threads != null ? threads : Parallel.threadCount());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(table + ": " + e.getMessage(), e);
         }
         TimingSettings.Clock c = TimingSettings.Clock.of(t.clock());
-        LatencyDevice d = LatencyDevice.of(t);
-        requireClockFits(c, d);
         validate(t, a, b, settings.withClock(c), dist, table, d);
         return 0;
-    }
-
-    private static void requireClockFits(TimingSettings.Clock c, LatencyDevice d) {
-        if (c == TimingSettings.Clock.THREAD_CPU && !d.allowsCpuClock()) {
-            throw new IllegalArgumentException("the cpu clock measures the calling thread's CPU time, not the work of"
-                    + " a " + d.kind() + " device: use --clock wall (each timed call ends synchronised)");
-        }
-        if (c == TimingSettings.Clock.THREAD_CPU && Parallel.threadCount() != 1) {
-            throw new IllegalArgumentException("the cpu clock measures the calling thread only: use it with --threads 1"
-                    + " (this run has " + Parallel.threadCount() + " threads)");
-        }
     }
 
     private void validate(LatencyTable t, Architecture a, int b, TimingSettings settings,

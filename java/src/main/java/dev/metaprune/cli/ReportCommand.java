@@ -2,6 +2,8 @@ package dev.metaprune.cli;
 
 import dev.metaprune.kernels.Kernels;
 import dev.metaprune.kernels.Parallel;
+import dev.metaprune.latency.Measurement;
+import dev.metaprune.latency.TimingSettings;
 import dev.metaprune.nn.DenseModel;
 import dev.metaprune.nn.Network;
 import dev.metaprune.nn.arch.Architecture;
@@ -17,7 +19,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -63,8 +64,9 @@ public final class ReportCommand implements Callable<Integer> {
     int latencyRuns;
 
     @Option(names = "--latency-warmup-ms", defaultValue = "3000", description = "Warm-up rounds over all networks"
-            + " for at least this long (default ${DEFAULT-VALUE} ms) and 50 rounds, then on until two windows of 10"
-            + " rounds agree within 3%% (at most 60 s): the JIT has compiled the kernels. 0: no warm-up.")
+            + " for at least this long (default ${DEFAULT-VALUE} ms) and 50 rounds, then on until the fastest round"
+            + " stops improving (by 3%%, three times running; at most 60 s): the JIT has compiled the kernels."
+            + " 0: no warm-up.")
     long warmupMs;
 
     @Option(names = "--threads", description = "Kernel threads (default: all cores).")
@@ -127,7 +129,7 @@ public final class ReportCommand implements Callable<Integer> {
             }
             prov.add(String.format(Locale.ROOT, "Latency: batch %d, %d kernel thread%s, median of %d rounds that run"
                     + " every network once in turn (inference executor; after at least %d ms and 50 rounds of"
-                    + " warm-up, then until two windows of 10 rounds agree within 3 %%), %s, on this machine.",
+                    + " warm-up, then until the fastest round stopped improving by 3 %%), %s, on this machine.",
                     latencyBatch, Parallel.threadCount(), Parallel.threadCount() == 1 ? "" : "s", latencyRuns,
                     warmupMs,
                     Parallel.threadCount() == 1 ? "the thread's CPU time" : "wall clock"));
@@ -164,48 +166,34 @@ public final class ReportCommand implements Callable<Integer> {
     /**
      * Median forward latency (ms) of each network. The networks are timed in interleaved rounds rather than one
      * after another: timed in turn, whichever network came first ran before the JIT had compiled the Vector API
-     * kernels (in a fresh JVM that took ~50 passes and over 3 s) and any network could land in one of the shared
+     * kernels (in a fresh JVM that took over 3 s) and any network could land in one of the shared
      * machine's slow spells (seconds at +40 %), so the same network measured 1.6 or 2.9 ms from one run to the
      * next. Interleaved, a slow spell falls on every network alike and the median discards it.
      */
     double[] measure(List<Timed> nets) {
-        long start = System.nanoTime();
-        int rounds = 0;
-        while (warmupMs > 0 && rounds < 50 || System.nanoTime() - start < warmupMs * 1_000_000L) {
-            nets.forEach(Timed::run);
-            rounds++;
-        }
-        double previous = Double.NaN;
-        double[] window = new double[10];
-        while (warmupMs > 0 && System.nanoTime() - start < 60_000_000_000L) {
-            for (int i = 0; i < window.length; i++) {
-                long t0 = System.nanoTime();
-                nets.forEach(Timed::run);
-                window[i] = System.nanoTime() - t0;
+        Runnable round = () -> nets.forEach(Timed::run);
+        if (warmupMs > 0) {
+            long start = System.nanoTime();
+            for (int r = 0; r < 50 || System.nanoTime() - start < warmupMs * 1_000_000L; r++) {
+                round.run();
             }
-            Arrays.sort(window);
-            double median = window[window.length / 2];
-            if (Math.abs(median - previous) <= 0.03 * median) {
-                break;
-            }
-            previous = median;
+            TimingSettings.warmUntilSettled(round, 60, 0);
         }
         // one kernel thread: the calling thread's CPU time (what the profiler's --clock cpu measures; immune to
         // the scheduling of a shared machine); more threads: wall clock, the only honest clock for a parallel call
-        java.lang.management.ThreadMXBean cpu = java.lang.management.ManagementFactory.getThreadMXBean();
-        boolean cpuClock = Parallel.threadCount() == 1 && cpu.isCurrentThreadCpuTimeSupported();
+        TimingSettings.Clock clock = Parallel.threadCount() == 1 ? TimingSettings.Clock.THREAD_CPU
+                : TimingSettings.Clock.WALL;
         double[][] t = new double[nets.size()][latencyRuns];
         for (int i = 0; i < latencyRuns; i++) {
             for (int k = 0; k < nets.size(); k++) {
-                long t0 = cpuClock ? cpu.getCurrentThreadCpuTime() : System.nanoTime();
+                long t0 = clock.now();
                 nets.get(k).run();
-                t[k][i] = ((cpuClock ? cpu.getCurrentThreadCpuTime() : System.nanoTime()) - t0) / 1e6;
+                t[k][i] = (clock.now() - t0) / 1e6;
             }
         }
         double[] ms = new double[nets.size()];
         for (int k = 0; k < ms.length; k++) {
-            Arrays.sort(t[k]);
-            ms[k] = t[k][latencyRuns / 2];
+            ms[k] = Measurement.of(t[k], latencyRuns).medianMs();
         }
         return ms;
     }

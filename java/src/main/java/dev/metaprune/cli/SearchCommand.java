@@ -76,6 +76,9 @@ public final class SearchCommand implements Callable<Integer> {
             + " profile`), for --max-latency.")
     Path latencyTable;
 
+    /** The table of --latency-table, read once by {@link #constraint} and measured against after the search. */
+    private LatencyTable latency;
+
     @Option(names = "--max-latency", paramLabel = "TIME", description = "Latency budget predicted by the table: 2.5ms,"
             + " 800us.")
     String maxLatency;
@@ -357,7 +360,7 @@ public final class SearchCommand implements Callable<Integer> {
                     uc.flops() / 1e6);
             System.out.printf(Locale.ROOT, "evaluated:  %d candidates, %.1f candidates/min this session%n",
                     es.results().size(), 60 * (es.results().size() - runDir.known().size()) / Math.max(seconds, 1e-9));
-            if (latencyTable != null && !noLatencyCheck) {
+            if (latency != null && !noLatencyCheck) {
                 checkLatency(a, bestGene.indices(), uIdx < 0 ? null : Gene.uniformIndex(a.geneSpace(), uIdx).indices(),
                         res);
                 runDir.result(res);
@@ -383,7 +386,7 @@ public final class SearchCommand implements Callable<Integer> {
         }
         ObjectNode out = res.putObject("latency_check");
         try {
-            LatencyTable t = LatencyTable.read(latencyTable);
+            LatencyTable t = latency;
             System.out.println("latency:    measuring " + String.join(" and ", names) + " end to end on "
                     + t.deviceSummary());
             List<LatencyCheck.Row> rows = LatencyCheck.measure(t, a, names, genes, 3);
@@ -399,7 +402,7 @@ public final class SearchCommand implements Callable<Integer> {
                         + " (spread %.3f), error %+.1f%%%n", r.name(), r.predictedMs(), r.layerSumMs(), r.measuredMs(),
                         r.spreadMs(), r.errorPercent());
             }
-        } catch (IOException | RuntimeException e) {
+        } catch (RuntimeException e) {
             out.put("error", String.valueOf(e.getMessage()));
             System.out.println("latency:    not measured: " + e.getMessage());
         }
@@ -437,7 +440,8 @@ public final class SearchCommand implements Callable<Integer> {
             cs.add(Constraints.params(a, Constraints.parseMillions(maxParams, full.params() / 1e6, "--max-params")));
         }
         if (maxLatency != null || latencyTable != null) {
-            cs.add(LatencyOption.constraint(a, latencyTable, maxLatency));
+            latency = LatencyOption.read(a, latencyTable, maxLatency);
+            cs.add(LatencyOption.constraint(latency, maxLatency));
         }
         return Constraints.all(cs);
     }

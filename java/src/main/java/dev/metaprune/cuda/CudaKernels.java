@@ -1,5 +1,7 @@
 package dev.metaprune.cuda;
 
+import static dev.metaprune.tensor.Shapes.require;
+
 import dev.metaprune.cuda.ffm.MetaPruneNative;
 import dev.metaprune.kernels.Conv2dSpec;
 import dev.metaprune.kernels.CpuKernels;
@@ -71,6 +73,7 @@ public final class CudaKernels implements Kernels {
     }
 
     /** Frees the device copies of the resident mode (the next call copies its operands again); staging: nothing. */
+    @Override
     public void releaseDeviceCopies() {
         if (copies == null) {
             return;
@@ -246,12 +249,6 @@ public final class CudaKernels implements Kernels {
 
     private static long span(Tensor t) {
         return (long) (t.rows() - 1) * t.ld() + t.cols();
-    }
-
-    private static void require(boolean ok, String msg) {
-        if (!ok) {
-            throw new IllegalArgumentException(msg);
-        }
     }
 
     private static String shape(Tensor t) {

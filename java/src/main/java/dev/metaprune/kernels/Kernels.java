@@ -36,6 +36,13 @@ public interface Kernels {
     default void synchronize() {
     }
 
+    /**
+     * Frees what the backend keeps for the operands it has seen (a device-resident backend's copies of host arrays);
+     * the next call starts afresh. The CPU backend keeps nothing (a no-op).
+     */
+    default void releaseDeviceCopies() {
+    }
+
     /** The backend selected by {@code -Dmetaprune.backend} (default {@code cpu}). */
     static Kernels get() {
         return Backends.selected();

@@ -1,7 +1,6 @@
 package dev.metaprune.latency;
 
 import dev.metaprune.kernels.Parallel;
-import dev.metaprune.kernels.Vec;
 import dev.metaprune.nn.arch.Architecture;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,30 +35,16 @@ public final class LatencyCheck {
             throw new IllegalArgumentException("need one name per gene, and at least one gene");
         }
         t.checkMatches(a, t.batch());
-        LatencyDevice d = LatencyDevice.of(t);
-        TimingSettings.Clock clock = TimingSettings.Clock.of(t.clock());
         int before = Parallel.threadCount();
+        LatencyDevice d = null;
         try {
-            if (d.kind().equals("cpu")) {
-                int bits = t.device().path("vector_bits").asInt(0);
-                if (bits > 0 && bits != Vec.F.vectorBitSize()) {
-                    throw new IllegalArgumentException("the table was measured with " + bits + "-bit vectors, this JVM"
-                            + " runs " + Vec.F.vectorBitSize() + "-bit ones (-XX:MaxVectorSize=" + bits / 8 + ")");
-                }
-                int threads = t.device().path("threads").asInt(0);
-                if (threads > 0) {
-                    Parallel.setThreads(threads);
-                }
-            }
-            if (clock == TimingSettings.Clock.THREAD_CPU && (!d.allowsCpuClock() || Parallel.threadCount() != 1)) {
-                throw new IllegalArgumentException("the table's cpu clock needs the cpu device with 1 thread");
-            }
+            d = LatencyDevice.forTable(t, before);
             NetworkTimer timer = new NetworkTimer(a, t.batch(), d.kernels());
             for (int[] g : genes) {
                 timer.warmUp(a.widthsForGene(g), 10);
             }
             List<Validator.Sample> samples = Validator.measure(t, a, timer, genes,
-                    TimingSettings.defaults().withClock(clock), rounds, s -> { });
+                    TimingSettings.defaults().withClock(TimingSettings.Clock.of(t.clock())), rounds, s -> { });
             List<Row> out = new ArrayList<>();
             for (int i = 0; i < genes.size(); i++) {
                 Validator.Sample s = samples.get(i);
@@ -68,7 +53,9 @@ public final class LatencyCheck {
             }
             return out;
         } finally {
-            d.release();
+            if (d != null) {
+                d.release();
+            }
             Parallel.setThreads(before);
         }
     }

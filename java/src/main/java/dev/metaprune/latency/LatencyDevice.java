@@ -5,6 +5,8 @@ import dev.metaprune.cuda.Cuda;
 import dev.metaprune.cuda.CudaKernels;
 import dev.metaprune.kernels.CpuKernels;
 import dev.metaprune.kernels.Kernels;
+import dev.metaprune.kernels.Parallel;
+import dev.metaprune.kernels.Vec;
 import java.util.Locale;
 
 /**
@@ -44,35 +46,60 @@ public record LatencyDevice(String kind, Kernels kernels, ObjectNode info) {
         }
     }
 
-    /** The device a table was measured on ({@code device.kind}; tables without one are cpu). */
-    public static LatencyDevice of(LatencyTable t) {
-        String kind = t.device().path("kind").asText("cpu");
+    /**
+     * The device a table was measured on ({@code device.kind}; tables without one are cpu), set up as the table was:
+     * on the cpu, the table's thread count ({@code threads} when the table records none) and a check that this JVM
+     * has its vector width; then a check that the table's clock fits. {@link IllegalArgumentException} naming what
+     * cannot be reproduced here. Measuring on it afterwards compares like with like.
+     */
+    public static LatencyDevice forTable(LatencyTable t, int threads) {
+        LatencyDevice d;
         try {
-            return of(kind);
+            d = of(t.device().path("kind").asText("cpu"));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("the table was measured on " + t.deviceSummary() + "; " + e.getMessage(),
                     e);
         }
+        if (d.kind().equals("cpu")) {
+            int bits = t.device().path("vector_bits").asInt(0);
+            if (bits > 0 && bits != Vec.F.vectorBitSize()) {
+                throw new IllegalArgumentException("the table was measured with " + bits + "-bit vectors, this JVM"
+                        + " runs " + Vec.F.vectorBitSize() + "-bit ones (set -XX:MaxVectorSize=" + bits / 8
+                        + " through METAPRUNE_JVM_OPTS)");
+            }
+            int tableThreads = t.device().path("threads").asInt(0);
+            Parallel.setThreads(tableThreads > 0 ? tableThreads : threads);
+        }
+        d.requireClock(TimingSettings.Clock.of(t.clock()));
+        return d;
     }
 
-    /** Whether a timer on this device can use the calling thread's CPU time as its clock (cpu only). */
-    public boolean allowsCpuClock() {
-        return kind.equals("cpu");
+    /** {@link IllegalArgumentException} unless timers on this device can read {@code c}. */
+    public void requireClock(TimingSettings.Clock c) {
+        if (c != TimingSettings.Clock.THREAD_CPU) {
+            return;
+        }
+        if (!kind.equals("cpu")) {
+            throw new IllegalArgumentException("the cpu clock measures the calling thread's CPU time, not the work of"
+                    + " a " + kind + " device: use --clock wall (each timed call ends synchronised)");
+        }
+        if (Parallel.threadCount() != 1) {
+            throw new IllegalArgumentException("the cpu clock measures the calling thread only: use it with --threads 1"
+                    + " (this run has " + Parallel.threadCount() + " threads)");
+        }
     }
 
     /** A file-name tag: {@code cpu-t<threads>[-v<bits>]} or {@code cuda}. */
     public String fileTag() {
         if (kind.equals("cpu")) {
-            int bits = dev.metaprune.kernels.Vec.F.vectorBitSize();
-            return "cpu-t" + dev.metaprune.kernels.Parallel.threadCount() + (bits == 512 ? "" : "-v" + bits);
+            int bits = Vec.F.vectorBitSize();
+            return "cpu-t" + Parallel.threadCount() + (bits == 512 ? "" : "-v" + bits);
         }
         return kind;
     }
 
     /** Frees what the device holds for timing (a resident backend's device copies). */
     public void release() {
-        if (kernels instanceof CudaKernels c) {
-            c.releaseDeviceCopies();
-        }
+        kernels.releaseDeviceCopies();
     }
 }

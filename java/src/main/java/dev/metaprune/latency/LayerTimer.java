@@ -70,8 +70,8 @@ public final class LayerTimer implements Profiler.EntryTimer {
 
     /** Drops the buffers of the position last timed (and a device backend's copies of them). */
     public void release() {
-        if (current != null && k instanceof dev.metaprune.cuda.CudaKernels c) {
-            c.releaseDeviceCopies();
+        if (current != null) {
+            k.releaseDeviceCopies();
         }
         current = null;
         values = null;

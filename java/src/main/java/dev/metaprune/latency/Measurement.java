@@ -19,7 +19,7 @@ public record Measurement(double medianMs, double spreadMs, int reps) {
     }
 
     /** Median and interquartile range of the first {@code n} samples (milliseconds); sorts a copy. */
-    static Measurement of(double[] samplesMs, int n) {
+    public static Measurement of(double[] samplesMs, int n) {
         double[] s = Arrays.copyOf(samplesMs, n);
         Arrays.sort(s);
         return new Measurement(quantile(s, 0.5), Math.max(0, quantile(s, 0.75) - quantile(s, 0.25)), n);

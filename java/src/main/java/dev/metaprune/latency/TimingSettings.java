@@ -40,7 +40,8 @@ public record TimingSettings(double warmupMs, int minReps, int maxReps, double t
             };
         }
 
-        long now() {
+        /** The clock's reading, nanoseconds (differences only). */
+        public long now() {
             return this == WALL ? System.nanoTime() : THREADS.getCurrentThreadCpuTime();
         }
     }
