@@ -88,7 +88,8 @@ public final class ProfileCommand implements Callable<Integer> {
 
     @Option(names = "--device", paramLabel = "DEV", defaultValue = "cpu", description = "cpu (the Vector API kernels;"
             + " default) or cuda (libmetaprune_cuda's kernels on the GPU, operands resident on the device, each timed"
-            + " call synchronised, wall clock). cudnn is not in this build. With --table: the table's device.")
+            + " call synchronised, wall clock) or cudnn (cuDNN's convolutions, the rest as cuda; needs the"
+            + " metaprune-cudnn module, cudnn/). With --table: the table's device.")
     String device;
 
     @Option(names = {"-t", "--threads"}, paramLabel = "T", description = "CPU kernel threads (default: all cores;"
@@ -133,7 +134,9 @@ public final class ProfileCommand implements Callable<Integer> {
     long seed;
 
     @Option(names = "--rounds", defaultValue = "3", description = "Validation: interleaved measuring rounds over the"
-            + " genes, each gene keeping the median of its rounds (default ${DEFAULT-VALUE}).")
+            + " genes, each gene keeping the median of its rounds (default ${DEFAULT-VALUE}). On a shared machine,"
+            + " whose speed drifts over tens of seconds, more rounds of fewer repetitions spread each network's"
+            + " samples over the run: e.g. --rounds 8 --min-reps 2 --max-reps 2 at batch 32.")
     int rounds;
 
     @Option(names = "--no-calibrate", description = "With --validate: do not store the fitted overhead in the table.")
@@ -170,8 +173,9 @@ public final class ProfileCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         String dev = device.strip().toLowerCase(Locale.ROOT);
-        if (!dev.equals("cpu") && !dev.equals("cuda") && !dev.equals("cudnn")) {
-            throw new IllegalArgumentException("--device must be cpu, cuda or cudnn, got '" + device + "'");
+        if (!LatencyDevice.kinds().contains(dev)) {
+            throw new IllegalArgumentException("--device must be one of " + String.join(", ", LatencyDevice.kinds())
+                    + ", got '" + device + "'");
         }
         if (threads != null) {
             if (threads < 1) {

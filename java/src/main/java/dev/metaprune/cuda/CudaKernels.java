@@ -108,8 +108,27 @@ public final class CudaKernels implements Kernels {
         return b;
     }
 
+    /**
+     * Resident mode: the device address of {@code t}'s first element, its host array copied to the device on first
+     * sight (as every call of this backend does). For another CUDA library working on the same device buffers in this
+     * process (the {@code metaprune-cudnn} module's cuDNN convolutions): rows are {@code t.ld()} floats apart, as on
+     * the host. {@link IllegalStateException} in the staging mode, where nothing stays on the device.
+     */
+    public MemorySegment residentAddress(Tensor t) {
+        if (copies == null) {
+            throw new IllegalStateException("residentAddress: this backend stages its operands per call; use"
+                    + " CudaKernels.resident()");
+        }
+        return copyOf(t.data()).at(t.offset());
+    }
+
+    /** The CUDA device this backend runs on. */
+    public Cuda cuda() {
+        return cuda;
+    }
+
     /** Resident mode: the device copy of {@code array} read back (tests); null when it has none. */
-    float[] deviceCopy(float[] array) {
+    public float[] deviceCopy(float[] array) {
         DeviceBuffer b = copies == null ? null : copies.get(array);
         if (b == null) {
             return null;

@@ -49,8 +49,13 @@ public final class DeviceInfo {
      * runtime versions, the backend, and the host it was driven from (CPU model, JDK, OS).
      */
     public static ObjectNode cuda(dev.metaprune.cuda.Cuda cuda, Kernels k) {
+        return cuda(cuda, k, "cuda");
+    }
+
+    /** A CUDA device as {@link #cuda(dev.metaprune.cuda.Cuda, Kernels)} records it, under another device kind. */
+    public static ObjectNode cuda(dev.metaprune.cuda.Cuda cuda, Kernels k, String kind) {
         ObjectNode o = JsonNodeFactory.instance.objectNode();
-        o.put("kind", "cuda");
+        o.put("kind", kind);
         o.put("model", cuda.device());
         o.put("driver", cuda.versions());
         o.put("backend", k.name() + " (" + k.describe() + ")");

@@ -7,7 +7,11 @@ import dev.metaprune.kernels.CpuKernels;
 import dev.metaprune.kernels.Kernels;
 import dev.metaprune.kernels.Parallel;
 import dev.metaprune.kernels.Vec;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
+import java.util.ServiceConfigurationError;
+import java.util.ServiceLoader;
 
 /**
  * A device latency tables are measured on: its name as {@code metaprune profile --device} takes it, the kernels that
@@ -19,8 +23,9 @@ import java.util.Locale;
  *       activations copied to the GPU once, so a timed call is the kernels and their launches); every timed call ends
  *       with a device synchronisation and the clock is the wall clock.</li>
  * </ul>
- * {@code cudnn} (cuDNN's convolutions as a second CUDA backend) is named so that asking for it says why it is not
- * here.
+ * Other devices come from {@link LatencyDeviceProvider}s on the class path: {@code cudnn} (cuDNN's convolutions as a
+ * second CUDA backend, the rest on libmetaprune_cuda) is the {@code metaprune-cudnn} module's; without it, asking for
+ * {@code cudnn} says which jar adds it.
  */
 public record LatencyDevice(String kind, Kernels kernels, ObjectNode info) {
     /** The device called {@code name}, or {@link IllegalArgumentException} saying why it cannot be used here. */
@@ -39,11 +44,60 @@ public record LatencyDevice(String kind, Kernels kernels, ObjectNode info) {
                 CudaKernels k = CudaKernels.resident();
                 return new LatencyDevice("cuda", k, DeviceInfo.cuda(Cuda.get(), k));
             }
-            case "cudnn" -> throw new IllegalArgumentException("device cudnn: not in this build. cuDNN is reached"
-                    + " through JavaCPP's presets, which only the benchmarks module carries (bench/.../gpu/"
-                    + "CudnnBaseline times cuDNN's convolutions beside ours); profile with --device cuda");
-            default -> throw new IllegalArgumentException("device must be cpu, cuda or cudnn, got '" + name + "'");
+            default -> {
+                for (LatencyDeviceProvider p : providers()) {
+                    if (p.kind().equals(kind)) {
+                        return p.create();
+                    }
+                }
+                if (kind.equals("cudnn")) {
+                    throw new IllegalArgumentException("device cudnn: the cuDNN backend is not on the class path. It is"
+                            + " the metaprune-cudnn module (cudnn/), which carries JavaCPP's CUDA presets: build it with"
+                            + " 'mvn -pl cudnn -am package' and the metaprune launcher picks it up");
+                }
+                throw new IllegalArgumentException("device must be one of " + String.join(", ", kinds()) + ", got '"
+                        + name + "'");
+            }
         }
+    }
+
+    /**
+     * The providers on the class path that load. One that does not (a jar built against another version of this
+     * library) is left out with a warning on stderr, so that it cannot break the devices that do not need it.
+     */
+    static List<LatencyDeviceProvider> providers() {
+        List<LatencyDeviceProvider> out = new ArrayList<>();
+        var it = ServiceLoader.load(LatencyDeviceProvider.class).iterator();
+        for (int failures = 0; failures < 16; ) { // the iterator moves past a provider that fails
+            try {
+                if (!it.hasNext()) {
+                    break;
+                }
+                out.add(it.next());
+            } catch (ServiceConfigurationError | LinkageError e) {
+                failures++;
+                System.err.println("metaprune: a latency device provider on the class path does not load (" + e
+                        + "); rebuild it with this library");
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The device names {@code metaprune profile} takes: cpu, cuda, those of the {@link LatencyDeviceProvider}s on the
+     * class path, and cudnn (which {@link #of} explains when its module is missing).
+     */
+    public static List<String> kinds() {
+        List<String> k = new ArrayList<>(List.of("cpu", "cuda"));
+        for (LatencyDeviceProvider p : providers()) {
+            if (!k.contains(p.kind())) {
+                k.add(p.kind());
+            }
+        }
+        if (!k.contains("cudnn")) {
+            k.add("cudnn");
+        }
+        return k;
     }
 
     /**
@@ -89,7 +143,7 @@ public record LatencyDevice(String kind, Kernels kernels, ObjectNode info) {
         }
     }
 
-    /** A file-name tag: {@code cpu-t<threads>[-v<bits>]} or {@code cuda}. */
+    /** A file-name tag: {@code cpu-t<threads>[-v<bits>]}, {@code cuda} or {@code cudnn}. */
     public String fileTag() {
         if (kind.equals("cpu")) {
             int bits = Vec.F.vectorBitSize();
