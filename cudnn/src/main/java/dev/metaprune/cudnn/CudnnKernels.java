@@ -9,7 +9,7 @@ import dev.metaprune.cuda.CudaException;
 import dev.metaprune.cuda.CudaKernels;
 import dev.metaprune.cuda.DeviceBuffer;
 import dev.metaprune.kernels.Conv2dSpec;
-import dev.metaprune.kernels.Kernels;
+import dev.metaprune.kernels.ForwardingKernels;
 import dev.metaprune.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
@@ -45,7 +45,7 @@ import org.bytedeco.javacpp.Pointer;
  * <p>Loading this class loads JavaCPP's cuDNN bindings, which need libcudnn.so.9 and libcudart.so.13 on the library
  * path; {@link CudnnDeviceProvider} checks for a GPU first and turns a library that does not load into a message.
  */
-public final class CudnnKernels implements Kernels {
+public final class CudnnKernels extends ForwardingKernels {
     private final CudaKernels rest;
     private final cudnnContext handle = new cudnnContext();
     private final Map<String, Plan> plans = new HashMap<>();
@@ -70,6 +70,7 @@ public final class CudnnKernels implements Kernels {
     }
 
     private CudnnKernels(CudaKernels rest) {
+        super(rest);
         this.rest = rest;
         check(cudnnCreate(handle), "cudnnCreate");
     }
@@ -102,10 +103,7 @@ public final class CudnnKernels implements Kernels {
                 + " by " + rest.describe();
     }
 
-    @Override
-    public void synchronize() {
-        rest.synchronize(); // cudaDeviceSynchronize: covers cuDNN's work on the same context
-    }
+    // synchronize(): the CUDA backend's cudaDeviceSynchronize covers cuDNN's work on the same context
 
     @Override
     public void releaseDeviceCopies() {
@@ -273,27 +271,7 @@ public final class CudnnKernels implements Kernels {
         workspaceBytes = bytes;
     }
 
-    // ---- everything else: libmetaprune_cuda (resident) --------------------------------------
-
-    @Override
-    public void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
-        rest.gemm(transA, transB, alpha, a, b, beta, c);
-    }
-
-    @Override
-    public void linearForward(Tensor x, Tensor w, Tensor bias, Tensor y) {
-        rest.linearForward(x, w, bias, y);
-    }
-
-    @Override
-    public void linearBackwardInput(Tensor dy, Tensor w, Tensor dx) {
-        rest.linearBackwardInput(dy, w, dx);
-    }
-
-    @Override
-    public void linearBackwardParams(Tensor x, Tensor dy, Tensor dw, Tensor dbias, boolean accumulate) {
-        rest.linearBackwardParams(x, dy, dw, dbias, accumulate);
-    }
+    // ---- everything else: libmetaprune_cuda (resident), through ForwardingKernels ------------
 
     @Override
     public void conv2dBackwardInput(Tensor dy, Tensor w, Tensor dx, Conv2dSpec spec) {
@@ -304,84 +282,5 @@ public final class CudnnKernels implements Kernels {
     public void conv2dBackwardWeight(Tensor x, Tensor dy, Tensor dw, Tensor dbias, Conv2dSpec spec,
                                      boolean accumulate) {
         throw new UnsupportedOperationException("conv2dBackwardWeight: the cudnn backend times inference only");
-    }
-
-    @Override
-    public void batchNormTrainForward(Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor saveMean,
-                                      Tensor saveInvStd, Tensor runMean, Tensor runVar, float averageFactor, float eps) {
-        rest.batchNormTrainForward(x, gamma, beta, y, saveMean, saveInvStd, runMean, runVar, averageFactor, eps);
-    }
-
-    @Override
-    public void batchNormInferenceForward(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar,
-                                          float eps, Tensor y) {
-        rest.batchNormInferenceForward(x, gamma, beta, runMean, runVar, eps, y);
-    }
-
-    @Override
-    public void batchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd, Tensor dx,
-                                  Tensor dGamma, Tensor dBeta, boolean accumulate) {
-        rest.batchNormBackward(x, dy, gamma, saveMean, saveInvStd, dx, dGamma, dBeta, accumulate);
-    }
-
-    @Override
-    public void relu(Tensor x, Tensor y) {
-        rest.relu(x, y);
-    }
-
-    @Override
-    public void reluBackward(Tensor x, Tensor dy, Tensor dx) {
-        rest.reluBackward(x, dy, dx);
-    }
-
-    @Override
-    public void relu6(Tensor x, Tensor y) {
-        rest.relu6(x, y);
-    }
-
-    @Override
-    public void relu6Backward(Tensor x, Tensor dy, Tensor dx) {
-        rest.relu6Backward(x, dy, dx);
-    }
-
-    @Override
-    public void add(Tensor a, Tensor b, Tensor y) {
-        rest.add(a, b, y);
-    }
-
-    @Override
-    public void maxPoolForward(Tensor x, Tensor y, int[] argmax, int k, int stride, int pad) {
-        rest.maxPoolForward(x, y, argmax, k, stride, pad);
-    }
-
-    @Override
-    public void maxPoolBackward(Tensor dy, int[] argmax, Tensor dx) {
-        rest.maxPoolBackward(dy, argmax, dx);
-    }
-
-    @Override
-    public void globalAvgPoolForward(Tensor x, Tensor y) {
-        rest.globalAvgPoolForward(x, y);
-    }
-
-    @Override
-    public void globalAvgPoolBackward(Tensor dy, Tensor dx) {
-        rest.globalAvgPoolBackward(dy, dx);
-    }
-
-    @Override
-    public float softmaxCrossEntropy(Tensor logits, int[] labels, float smoothing, Tensor dLogits) {
-        return rest.softmaxCrossEntropy(logits, labels, smoothing, dLogits);
-    }
-
-    @Override
-    public int countTopK(Tensor logits, int[] labels, int k) {
-        return rest.countTopK(logits, labels, k);
-    }
-
-    @Override
-    public void sgdStep(Tensor param, Tensor grad, Tensor momentumBuf, float lr, float momentum, float weightDecay,
-                        boolean nesterov) {
-        rest.sgdStep(param, grad, momentumBuf, lr, momentum, weightDecay, nesterov);
     }
 }
