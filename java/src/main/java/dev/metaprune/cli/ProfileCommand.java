@@ -11,6 +11,7 @@ import dev.metaprune.latency.LayerTimer;
 import dev.metaprune.latency.Measurement;
 import dev.metaprune.latency.NetworkTimer;
 import dev.metaprune.latency.Profiler;
+import dev.metaprune.latency.ThreadPinning;
 import dev.metaprune.latency.TimingSettings;
 import dev.metaprune.latency.Validator;
 import dev.metaprune.nn.arch.Architecture;
@@ -170,6 +171,11 @@ public final class ProfileCommand implements Callable<Integer> {
     @Option(names = "--no-progress", description = "No progress bar (one line per layer position instead).")
     boolean noProgress;
 
+    @Option(names = "--pin-cpu", paramLabel = "CPU", description = "Pin the timing thread to this CPU (Linux; with"
+            + " --threads 1 on the cpu device): for boards whose cores differ (big.LITTLE). Recorded in the table;"
+            + " validating it, and a latency-constrained search's check of its winner, pin to the same CPU.")
+    Integer pinCpu;
+
     @Override
     public Integer call() throws IOException {
         String dev = device.strip().toLowerCase(Locale.ROOT);
@@ -184,6 +190,16 @@ public final class ProfileCommand implements Callable<Integer> {
         }
         if (batch != null && batch < 1) {
             throw new IllegalArgumentException("--batch must be positive, got " + batch);
+        }
+        if (pinCpu != null) {
+            if (table != null) {
+                throw new IllegalArgumentException("--pin-cpu is for profiling: with --table the table's own CPU"
+                        + " (device.pinned_cpu) is used");
+            }
+            if (!dev.equals("cpu") || threads == null || threads != 1) {
+                throw new IllegalArgumentException("--pin-cpu pins the one timing thread: use it with --threads 1 on"
+                        + " the cpu device");
+            }
         }
         if (validate != null && validate < 2) {
             throw new IllegalArgumentException("--validate needs at least 2 networks, got " + validate);
@@ -224,6 +240,12 @@ public final class ProfileCommand implements Callable<Integer> {
         }
         LatencyDevice d = LatencyDevice.of(dev);
         d.requireClock(settings.clock());
+        if (pinCpu != null) {
+            ThreadPinning.pinCurrentThread(pinCpu);
+            d.info().put("pinned_cpu", pinCpu);
+            System.out.println("timing thread pinned to CPU " + pinCpu + " (runs on CPU "
+                    + ThreadPinning.currentCpu() + "; this process may use CPUs " + ThreadPinning.allowedCpus() + ")");
+        }
         LatencyTable t = profile(a, b, settings, d);
         if (validate != null) {
             validate(t, a, b, settings, dist, out(), d);

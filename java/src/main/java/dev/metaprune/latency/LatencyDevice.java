@@ -102,8 +102,9 @@ public record LatencyDevice(String kind, Kernels kernels, ObjectNode info) {
 
     /**
      * The device a table was measured on ({@code device.kind}; tables without one are cpu), set up as the table was:
-     * on the cpu, the table's thread count ({@code threads} when the table records none) and a check that this JVM
-     * has its vector width; then a check that the table's clock fits. {@link IllegalArgumentException} naming what
+     * on the cpu, the table's thread count ({@code threads} when the table records none), the CPU its timing thread
+     * was pinned to (the calling thread is pinned there too) and a check that this JVM has its vector width; then a
+     * check that the table's clock fits. {@link IllegalArgumentException} naming what
      * cannot be reproduced here. Measuring on it afterwards compares like with like.
      */
     public static LatencyDevice forTable(LatencyTable t, int threads) {
@@ -123,6 +124,15 @@ public record LatencyDevice(String kind, Kernels kernels, ObjectNode info) {
             }
             int tableThreads = t.device().path("threads").asInt(0);
             Parallel.setThreads(tableThreads > 0 ? tableThreads : threads);
+            int pinned = t.device().path("pinned_cpu").asInt(-1);
+            if (pinned >= 0) {
+                try {
+                    ThreadPinning.pinCurrentThread(pinned);
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("the table was measured with its timing thread on CPU "
+                            + pinned + "; " + e.getMessage(), e);
+                }
+            }
         }
         d.requireClock(TimingSettings.Clock.of(t.clock()));
         return d;

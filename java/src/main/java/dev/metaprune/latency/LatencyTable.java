@@ -287,6 +287,9 @@ public final class LatencyTable {
         sb.append(", backend ").append(text(device, "backend", "?"));
         if (device.has("threads")) {
             sb.append(", ").append(device.get("threads").asInt()).append(" thread(s)");
+            if (device.has("pinned_cpu")) {
+                sb.append(" pinned to CPU ").append(device.get("pinned_cpu").asInt());
+            }
         }
         if (device.has("vector_bits")) {
             sb.append(", ").append(device.get("vector_bits").asInt()).append("-bit vectors");

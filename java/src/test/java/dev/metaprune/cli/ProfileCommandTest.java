@@ -2,6 +2,7 @@ package dev.metaprune.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.metaprune.latency.LatencyTable;
 import java.nio.file.Files;
@@ -31,6 +32,9 @@ class ProfileCommandTest {
         assertEquals(2, r.code());
         assertTrue(r.err().contains("device cudnn: the cuDNN backend is not on the class path")
                 && r.err().contains("mvn -pl cudnn -am package"), r.err());
+        r = FlopsCommandTest.run("profile", "--arch", "mobilenetv1", "--pin-cpu", "0");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--pin-cpu pins the one timing thread: use it with --threads 1"), r.err());
         r = FlopsCommandTest.run("profile", "--arch", "mobilenetv1", "--device", "tpu");
         assertEquals(2, r.code());
         assertTrue(r.err().contains("--device must be one of cpu, cuda, cudnn, got 'tpu'"), r.err());
@@ -88,6 +92,44 @@ class ProfileCommandTest {
         assertEquals(2, r.code());
         assertTrue(r.err().contains("batch 1, not 32"), r.err());
         assertTrue(Files.exists(t));
+    }
+
+    @Test
+    void aPinnedTableRecordsItsCpuAndIsValidatedThere(@TempDir Path dir) throws Exception {
+        assumeTrue(dev.metaprune.latency.ThreadPinning.supported(), "pinning needs Linux");
+        int cpu = Runtime.getRuntime().availableProcessors() - 1;
+        Path t = dir.resolve("pinned.json");
+        FlopsCommandTest.Result[] r = new FlopsCommandTest.Result[2];
+        Thread th = new Thread(() -> { // pinning sticks to the thread: keep the test runner's free
+            r[0] = FlopsCommandTest.run("profile", "--arch", "mobilenetv1-cifar", "--input-size", "8", "--threads", "1",
+                    "--pin-cpu", String.valueOf(cpu), "--sampled", "15", "--min-reps", "3", "--max-reps", "3",
+                    "--warmup-ms", "0", "--no-progress", "--out", t.toString());
+            if (r[0].code() == 0) {
+                r[1] = FlopsCommandTest.run("profile", "--validate", "3", "--rounds", "1", "--table", t.toString(),
+                        "--min-reps", "3", "--max-reps", "3", "--warmup-ms", "0");
+            }
+        });
+        th.start();
+        th.join();
+        assertEquals(0, r[0].code(), r[0].err() + r[0].out());
+        assertTrue(r[0].out().contains("timing thread pinned to CPU " + cpu + " (runs on CPU " + cpu + ";"),
+                r[0].out());
+        LatencyTable table = LatencyTable.read(t);
+        assertEquals(cpu, table.device().path("pinned_cpu").asInt(-1));
+        assertTrue(table.deviceSummary().contains("1 thread(s) pinned to CPU " + cpu), table.deviceSummary());
+        assertEquals(0, r[1].code(), r[1].err() + r[1].out());
+        // a table pinned to a CPU this machine does not have cannot be validated here, and says why
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        var root = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(t.toFile());
+        ((com.fasterxml.jackson.databind.node.ObjectNode) root.get("device")).put("pinned_cpu", 1023);
+        json.writeValue(t.toFile(), root);
+        FlopsCommandTest.Result bad = FlopsCommandTest.run("profile", "--validate", "3", "--table", t.toString());
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("the table was measured with its timing thread on CPU 1023; cannot pin to CPU"
+                + " 1023"), bad.err());
+        bad = FlopsCommandTest.run("profile", "--validate", "3", "--table", t.toString(), "--pin-cpu", "0");
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("--pin-cpu is for profiling"), bad.err());
     }
 
     @Test
