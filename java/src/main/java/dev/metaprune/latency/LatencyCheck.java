@@ -25,7 +25,8 @@ public final class LatencyCheck {
 
     /**
      * Measures {@code genes} (named {@code names}) in {@code rounds} interleaved rounds (median of the rounds' medians)
-     * on the table's device, with its thread count and clock; the thread count is restored afterwards. Throws
+     * on the table's device, with its thread count, pinned CPU and clock; the thread count and the calling thread's
+     * CPUs are restored afterwards. Throws
      * {@link IllegalArgumentException} when this machine cannot reproduce the table's set-up (no such device, another
      * vector width).
      */
@@ -36,6 +37,7 @@ public final class LatencyCheck {
         }
         t.checkMatches(a, t.batch());
         int before = Parallel.threadCount();
+        long[] cpus = ThreadPinning.currentMask();   // a table pinned to a CPU pins this thread while measuring
         LatencyDevice d = null;
         try {
             d = LatencyDevice.forTable(t, before);
@@ -57,6 +59,7 @@ public final class LatencyCheck {
                 d.release();
             }
             Parallel.setThreads(before);
+            ThreadPinning.restore(cpus);
         }
     }
 }

@@ -24,28 +24,34 @@ import java.util.Optional;
  */
 public final class ThreadPinning {
     private static final MethodHandle SET_AFFINITY;
+    private static final MethodHandle GET_AFFINITY;
     private static final MethodHandle GET_CPU;
 
     static {
-        MethodHandle set = null, get = null;
+        MethodHandle set = null, getAff = null, get = null;
         if (System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT).contains("linux")) {
             try {
                 Linker l = Linker.nativeLinker();
                 Optional<MemorySegment> s = l.defaultLookup().find("sched_setaffinity");
+                Optional<MemorySegment> ga = l.defaultLookup().find("sched_getaffinity");
                 Optional<MemorySegment> g = l.defaultLookup().find("sched_getcpu");
-                if (s.isPresent()) {
-                    // int sched_setaffinity(pid_t pid, size_t cpusetsize, const cpu_set_t *mask)
-                    set = l.downcallHandle(s.get(), FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS));
+                if (s.isPresent() && ga.isPresent()) {
+                    // int sched_{set,get}affinity(pid_t pid, size_t cpusetsize, cpu_set_t *mask)
+                    FunctionDescriptor fd = FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS);
+                    set = l.downcallHandle(s.get(), fd);
+                    getAff = l.downcallHandle(ga.get(), fd);
                 }
                 if (g.isPresent()) {
                     get = l.downcallHandle(g.get(), FunctionDescriptor.of(JAVA_INT));
                 }
             } catch (RuntimeException | LinkageError e) {
                 set = null;
+                getAff = null;
                 get = null;
             }
         }
         SET_AFFINITY = set;
+        GET_AFFINITY = getAff;
         GET_CPU = get;
     }
 
@@ -83,6 +89,42 @@ public final class ThreadPinning {
         if (rc != 0) {
             throw new IllegalArgumentException("cannot pin to CPU " + cpu + ": this process may use CPUs "
                     + allowedCpus());
+        }
+    }
+
+    /**
+     * The calling thread's affinity mask (bit {@code i} of word {@code i / 64}: CPU {@code i}), to hand back to
+     * {@link #restore} after pinning; null where threads cannot be pinned.
+     */
+    public static long[] currentMask() {
+        if (!supported()) {
+            return null;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment mask = arena.allocate(MAX_CPUS / 8);
+            int rc = (int) GET_AFFINITY.invokeExact(0, (long) (MAX_CPUS / 8), mask);
+            return rc == 0 ? mask.toArray(JAVA_LONG) : null;
+        } catch (Throwable t) {
+            return null;
+        }
+    }
+
+    /** Sets the calling thread's affinity back to a mask {@link #currentMask} returned (null: nothing to do). */
+    public static void restore(long[] mask) {
+        if (mask == null || !supported()) {
+            return;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment m = arena.allocate(MAX_CPUS / 8);
+            MemorySegment.copy(mask, 0, m, JAVA_LONG, 0, Math.min(mask.length, MAX_CPUS / 64));
+            int rc = (int) SET_AFFINITY.invokeExact(0, (long) (MAX_CPUS / 8), m);
+            if (rc != 0) {
+                throw new IllegalStateException("sched_setaffinity: cannot restore the thread's CPUs");
+            }
+        } catch (IllegalStateException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("sched_setaffinity: " + t, t);
         }
     }
 

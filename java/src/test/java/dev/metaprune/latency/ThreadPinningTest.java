@@ -68,6 +68,20 @@ class ThreadPinningTest {
     }
 
     @Test
+    void aPinnedThreadGetsItsCpusBack() throws Throwable {
+        assumeTrue(ThreadPinning.supported() && Runtime.getRuntime().availableProcessors() > 1,
+                "needs Linux and two CPUs");
+        onThread(() -> {
+            String before = threadAllowedCpus();
+            long[] mask = ThreadPinning.currentMask();
+            ThreadPinning.pinCurrentThread(0);
+            assertEquals("0", threadAllowedCpus());
+            ThreadPinning.restore(mask);
+            assertEquals(before, threadAllowedCpus());
+        });
+    }
+
+    @Test
     void aCpuThisProcessCannotUseIsRefusedByName() throws Throwable {
         assumeTrue(ThreadPinning.supported(), "pinning needs Linux");
         onThread(() -> {
