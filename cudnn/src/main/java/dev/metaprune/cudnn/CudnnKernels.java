@@ -140,11 +140,7 @@ public final class CudnnKernels extends ForwardingKernels {
 
     @Override
     public void conv2dForward(Tensor x, Tensor w, Tensor bias, Tensor y, Conv2dSpec s) {
-        if (!(x.rank() == 4 && y.rank() == 4 && w.rank() == 4 && x.dim(3) == s.cIn() && y.dim(3) == s.cOut()
-                && x.dim(0) == y.dim(0) && y.dim(1) == s.outH(x.dim(1)) && y.dim(2) == s.outW(x.dim(2)))) {
-            throw new IllegalArgumentException("conv2dForward: x " + Arrays.toString(x.shape()) + ", w "
-                    + Arrays.toString(w.shape()) + ", y " + Arrays.toString(y.shape()) + " do not match " + s);
-        }
+        CudaKernels.checkConv("conv2dForward", x, w, y, s);
         if (bias != null && bias.numel() < s.cOut()) {
             throw new IllegalArgumentException("conv2dForward: bias " + Arrays.toString(bias.shape()) + " is shorter"
                     + " than " + s.cOut() + " channels");

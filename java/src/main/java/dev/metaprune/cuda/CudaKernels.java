@@ -237,7 +237,7 @@ public final class CudaKernels implements Kernels {
             if (t == null) {
                 return NULL;
             }
-            return copies != null ? copyOf(t.data()).at(t.offset()) : buf.at(offsets.get(t));
+            return copies != null ? residentAddress(t) : buf.at(offsets.get(t));
         }
 
         MemorySegment pInts(long at) {
@@ -335,7 +335,11 @@ public final class CudaKernels implements Kernels {
         return s.isDepthwise() && s.kh() == s.kw() && s.strideH() == s.strideW() && s.padH() == s.padW();
     }
 
-    private static void checkConv(String op, Tensor x, Tensor w, Tensor y, Conv2dSpec s) {
+    /**
+     * The shape checks every convolution call of a CUDA backend makes: 4-D NHWC {@code x}, {@code y} matching the
+     * spec, and a contiguous OIHW weight holding its leading block. {@link IllegalArgumentException} naming them.
+     */
+    public static void checkConv(String op, Tensor x, Tensor w, Tensor y, Conv2dSpec s) {
         if (!(x.rank() == 4 && y.rank() == 4 && w.rank() == 4)) {
             throw new IllegalArgumentException(op + ": x, w, y must be 4-D");
         }
