@@ -133,6 +133,50 @@ __global__ void gen_hidden_backward(int enc_dim, int hidden, float *w1, float *b
     }
 }
 
+// Rows outside the crop: PyTorch's SGD step with a zero gradient (momentum and weight decay still move them), so that
+// with mp_generator_backward_sgd on the crop rows the whole generator takes PyTorch's step. Bandwidth-bound: one
+// pass over W2, b2 and their momentum. per_row floats per row (hidden for W2, 1 for b2); V = 4 with float4 loads.
+__device__ __forceinline__ bool in_crop(long long r, int co, int ci, int in_max, int kk) {
+    long long block = (long long) in_max * kk;
+    long long o = r / block;
+    return o < co && r - o * block < (long long) ci * kk;
+}
+
+__device__ __forceinline__ void decay_step(float &w, float &buf, float lr, float m, float wd, int nest) {
+    float g = wd * w;
+    buf = m * buf + g;
+    w -= lr * (nest ? g + m * buf : buf);
+}
+
+__global__ void gen_decay_outside_vec(long long rows, int q, int co, int ci, int in_max, int kk, float4 *w2,
+                                      float4 *mw2, float lr, float m, float wd, int nest) {
+    long long total = rows * q;
+    for (long long i = blockIdx.x * (long long) blockDim.x + threadIdx.x; i < total;
+         i += (long long) gridDim.x * blockDim.x) {
+        if (in_crop(i / q, co, ci, in_max, kk)) continue;
+        float4 w = w2[i], b = mw2[i];
+        decay_step(w.x, b.x, lr, m, wd, nest);
+        decay_step(w.y, b.y, lr, m, wd, nest);
+        decay_step(w.z, b.z, lr, m, wd, nest);
+        decay_step(w.w, b.w, lr, m, wd, nest);
+        w2[i] = w;
+        mw2[i] = b;
+    }
+}
+
+__global__ void gen_decay_outside(long long rows, int per_row, int co, int ci, int in_max, int kk, float *p,
+                                  float *buf, float lr, float m, float wd, int nest) {
+    long long total = rows * per_row;
+    for (long long i = blockIdx.x * (long long) blockDim.x + threadIdx.x; i < total;
+         i += (long long) gridDim.x * blockDim.x) {
+        if (in_crop(i / per_row, co, ci, in_max, kk)) continue;
+        float w = p[i], b = buf[i];
+        decay_step(w, b, lr, m, wd, nest);
+        p[i] = w;
+        buf[i] = b;
+    }
+}
+
 int sms() {
     int dev = 0, v = 0;
     if (cudaGetDevice(&dev) != cudaSuccess || cudaDeviceGetAttribute(&v, cudaDevAttrMultiProcessorCount, dev)
@@ -203,6 +247,32 @@ int mp_generator_hidden_backward_sgd(mp_stream stream, int enc_dim, int hidden, 
     int total = hidden * (enc_dim + 1);
     gen_hidden_backward<<<(total + 127) / 128, 128, 0, MP_STREAM(stream)>>>(enc_dim, hidden, w1, b1, mw1, mb1, enc,
                                                                             pre, dh, lr, momentum, wd, nesterov);
+    return mp::check_launch(fn);
+}
+int mp_generator_decay_outside(mp_stream stream, int hidden, int out_max, int in_max, int kk, int co, int ci,
+                               float *w2, float *b2, float *mw2, float *mb2, float lr, float momentum, float wd,
+                               int nesterov) {
+    const char *fn = "mp_generator_decay_outside";
+    MP_REQUIRE(hidden > 0 && out_max > 0 && in_max > 0 && kk > 0 && co > 0 && co <= out_max && ci > 0
+               && ci <= in_max, fn, "bad crop");
+    MP_REQUIRE(w2 && b2 && mw2 && mb2, fn, "a parameter or momentum pointer is NULL");
+    cudaStream_t s = MP_STREAM(stream);
+    long long rows = (long long) out_max * in_max * kk;
+    if (rows == (long long) co * ci * kk) return MP_OK;   // the crop is the whole weight: nothing outside it
+    long long cap = (long long) sms() * 16;
+    auto grid = [cap](long long n) {
+        long long want = (n + 255) / 256;
+        return (unsigned) (want < 1 ? 1 : (want > cap ? cap : want));
+    };
+    if (hidden % 4 == 0 && mp::aligned16(w2) && mp::aligned16(mw2)) {
+        int q = hidden / 4;
+        gen_decay_outside_vec<<<grid(rows * q), 256, 0, s>>>(rows, q, co, ci, in_max, kk, (float4 *) w2,
+                                                               (float4 *) mw2, lr, momentum, wd, nesterov);
+    } else {
+        gen_decay_outside<<<grid(rows * hidden), 256, 0, s>>>(rows, hidden, co, ci, in_max, kk, w2, mw2, lr, momentum,
+                                                               wd, nesterov);
+    }
+    gen_decay_outside<<<grid(rows), 256, 0, s>>>(rows, 1, co, ci, in_max, kk, b2, mb2, lr, momentum, wd, nesterov);
     return mp::check_launch(fn);
 }
 }  // extern "C"

@@ -119,4 +119,14 @@ int mp_memcpy_dtod(void *d, const void *s, size_t bytes, mp_stream st) {
     MP_CUDA("mp_memcpy_dtod", cudaMemcpyAsync(d, s, bytes, cudaMemcpyDeviceToDevice, MP_STREAM(st)));
     return MP_OK;
 }
+int mp_memcpy2d_dtod(void *d, size_t dpitch, const void *s, size_t spitch, size_t width, size_t height,
+                     mp_stream st) {
+    MP_REQUIRE(width <= dpitch && width <= spitch, "mp_memcpy2d_dtod", "width exceeds a pitch");
+    if (width == 0 || height == 0) {
+        return MP_OK;
+    }
+    MP_CUDA("mp_memcpy2d_dtod",
+            cudaMemcpy2DAsync(d, dpitch, s, spitch, width, height, cudaMemcpyDeviceToDevice, MP_STREAM(st)));
+    return MP_OK;
+}
 }  // extern "C"

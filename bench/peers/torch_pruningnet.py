@@ -167,7 +167,7 @@ class PruningNet(nn.Module):
     def weight(self, j):
         c, g = self.convs[j], self.gene
         co, ci = conv_widths(c, g)
-        s = torch.tensor([SCALES[g[p]] for p in c["enc"]])
+        s = torch.tensor([SCALES[g[p]] for p in c["enc"]], device=self.fc.weight.device)
         h = F.relu(self.fc1[j](s))
         o, i, kh, kw = c["shape"]
         fc2 = self.fc2[j]
@@ -230,18 +230,20 @@ LABELS = {
 
 # ---------------------------------------------------------------- timing
 
-def build(case, fmt_name, gen_mode, seed):
+def build(case, fmt_name, gen_mode, seed, device="cpu", batch_override=None):
     kind, in_ch, size, classes, small, batch, gene_kind = CASES[case]
+    batch = batch_override or batch
     fmt = torch.channels_last if fmt_name == "channels_last" else torch.contiguous_format
     torch.manual_seed(seed)
     if kind == "pruningnet":
         model = PruningNet(in_ch, classes, small, gen_mode, fmt)
     else:
         model = DenseNet(in_ch, classes, small, FULL_GENE).to(memory_format=fmt)
+    model = model.to(device)
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=0.0)
     g = torch.Generator().manual_seed(seed)
-    x = torch.randn(batch, in_ch, size, size, generator=g).contiguous(memory_format=fmt)
-    y = torch.randint(0, classes, (batch,), generator=g)
+    x = torch.randn(batch, in_ch, size, size, generator=g).contiguous(memory_format=fmt).to(device)
+    y = torch.randint(0, classes, (batch,), generator=g).to(device)
     return model, opt, x, y, batch, gene_kind
 
 
@@ -255,7 +257,8 @@ def step(model, opt, x, y, gene):
 
 def measure(case, fmt_name, gen_mode, threads, args):
     tp.set_threads(threads)
-    model, opt, x, y, batch, gene_kind = build(case, fmt_name, gen_mode, args.seed)
+    model, opt, x, y, batch, gene_kind = build(case, fmt_name, gen_mode, args.seed, args.device, args.batch)
+    cuda = args.device.startswith("cuda")
     waited, load, quiet = pc.wait_quiet(args.quiet_threshold, args.quiet_max_wait)
     rnd = random.Random(args.gene_seed)  # the same gene sequence in every measurement
 
@@ -269,8 +272,12 @@ def measure(case, fmt_name, gen_mode, threads, args):
     for _ in range(args.steps):
         gene = next_gene()
         meter.start()
+        if cuda:
+            torch.cuda.synchronize()   # a step's time is its kernels', not the launch queue's
         t0 = time.perf_counter()
         loss = step(model, opt, x, y, gene)
+        if cuda:
+            torch.cuda.synchronize()
         per.append(time.perf_counter() - t0)
         foreign.append(meter.stop())
         losses.append(float(loss))
@@ -281,7 +288,9 @@ def measure(case, fmt_name, gen_mode, threads, args):
     t = pc.median(per if noisy else clean)
     del model, opt
     return {"type": "result", "peer": "torch", "torch": torch.__version__, "config": args.config,
-            "id": case, "label": LABELS[case], "memory_format": fmt_name,
+            "id": case, "label": re.sub(r"\bb\d+\b", f"b{batch}", LABELS[case]) + ("" if args.device == "cpu"
+                                                                                  else f", {args.device}"),
+            "memory_format": fmt_name, "device": args.device,
             "gen": gen_mode if CASES[case][0] == "pruningnet" else None,
             "batch": batch, "threads": threads, "torch_threads": torch.get_num_threads(),
             "step_ms": round(t * 1e3, 2), "images_per_s": round(batch / t, 2),
@@ -342,7 +351,14 @@ def main():
     ap.add_argument("--smoke", action="store_true", help="1 warm-up + 2 timed steps, short quiet wait")
     ap.add_argument("--out", default=None, help="output prefix (default bench/peers/out/torch-steps-<time>)")
     ap.add_argument("--only", default=None, help="regex on case ids")
+    ap.add_argument("--device", default="cpu", help="cpu (default) or cuda: the GPU comparison of issue 7 (fp32,"
+                    " TF32 off, cuDNN autotuned; steps timed between torch.cuda.synchronize calls)")
+    ap.add_argument("--batch", type=int, default=None, help="override the cases' batch size")
     args = ap.parse_args()
+    if args.device.startswith("cuda"):
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cudnn.benchmark = True
     if args.smoke:
         args.warmup_steps, args.steps, args.quiet_max_wait = 1, 2, 1.0
     if args.only:

@@ -28,7 +28,7 @@ extern "C" {
 #define MP_CRITICAL
 #define MP_API __attribute__((visibility("default")))
 
-#define MP_ABI_VERSION 1
+#define MP_ABI_VERSION 2
 
 /* status codes */
 #define MP_OK 0
@@ -74,6 +74,10 @@ MP_API MP_CRITICAL int mp_memcpy_dtoh(void *h_dst, const void *d_src, size_t byt
 MP_API MP_CRITICAL int mp_memcpy2d_dtoh(void *h_dst, size_t dpitch, const void *d_src, size_t spitch, size_t width,
                                         size_t height);
 MP_API int mp_memcpy_dtod(void *d_dst, const void *d_src, size_t bytes, mp_stream stream);
+/* rows of width bytes, device to device: source rows spitch bytes apart to destination rows dpitch bytes apart
+   (a copy between channel views; since ABI 2) */
+MP_API int mp_memcpy2d_dtod(void *d_dst, size_t dpitch, const void *d_src, size_t spitch, size_t width, size_t height,
+                            mp_stream stream);
 
 /* ---- GEMM (row-major): C[m,n] = alpha * op(A) op(B) + beta * C ------------------------------ */
 MP_API int mp_gemm(mp_stream stream, int trans_a, int trans_b, int m, int n, int k, float alpha,
@@ -170,6 +174,12 @@ MP_API int mp_generator_backward_sgd(mp_stream stream, int hidden, int in_max, i
                                      float *d_w2, float *d_b2, float *d_mw2, float *d_mb2, const float *d_h,
                                      const float *d_dout, float *d_dh, float lr, float momentum,
                                      float weight_decay, int nesterov);
+/* the rows outside the crop (o >= co or i >= ci): PyTorch's SGD step with a zero gradient on W2/b2 and their momentum
+   (momentum and weight decay still move them); with mp_generator_backward_sgd on the crop, the step of the whole
+   generator (since ABI 2) */
+MP_API int mp_generator_decay_outside(mp_stream stream, int hidden, int out_max, int in_max, int kk, int co, int ci,
+                                      float *d_w2, float *d_b2, float *d_mw2, float *d_mb2, float lr, float momentum,
+                                      float weight_decay, int nesterov);
 MP_API int mp_generator_hidden_backward_sgd(mp_stream stream, int enc_dim, int hidden, float *d_w1, float *d_b1,
                                             float *d_mw1, float *d_mb1, const float *d_enc, const float *d_pre,
                                             const float *d_dh, float lr, float momentum, float weight_decay,

@@ -160,7 +160,7 @@ public final class CudnnKernels extends ForwardingKernels {
             copy2d(new At(stageX.ptr()), x.cols(), xPtr, x.ld(), x.cols(), x.rows(), "stage x");
             xPtr = new At(stageX.ptr());
         }
-        Pointer yOut = new At(rest.residentAddress(y));
+        Pointer yOut = new At(rest.residentOutput(y));   // cuDNN writes it: newer on the device
         Pointer yPtr = yOut;
         if (!CudnnLayout.packed(y)) {
             stageY = scratch(stageY, (long) y.rows() * y.cols());

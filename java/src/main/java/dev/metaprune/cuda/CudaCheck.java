@@ -55,6 +55,20 @@ public final class CudaCheck {
         this.rnd = new SplittableRandom(seed);
     }
 
+    /**
+     * Without a GPU, for the harness test: only {@link #resident(Kernels, int, int, int, int, int, int, boolean)} runs
+     * (on another backend), and results are not printed.
+     */
+    CudaCheck(long seed) {
+        this.cuda = null;
+        this.gpu = null;
+        this.rnd = new SplittableRandom(seed);
+    }
+
+    List<Result> results() {
+        return results;
+    }
+
     // ---- helpers ---------------------------------------------------------------------------------
 
     Tensor rand(int... shape) {
@@ -131,7 +145,9 @@ public final class CudaCheck {
     void record(String name, double err, double bound, String note) {
         Result r = new Result(name, err, bound, note);
         results.add(r);
-        System.out.println(r);
+        if (cuda != null) {   // the harness test (no GPU) reads its results instead
+            System.out.println(r);
+        }
     }
 
     // ---- checks ----------------------------------------------------------------------------------
@@ -447,6 +463,77 @@ public final class CudaCheck {
         return out;
     }
 
+    /**
+     * The device-resident (coherent) backend through the {@link Kernels} API: two steps of the whole generator (the
+     * crop rows, and with {@code mp_generator_decay_outside} every other row) against the CPU reference
+     * ({@code GeneratorKernel}), every parameter and momentum array compared after {@code toHost}; then a copy
+     * between channel views ({@code mp_memcpy2d_dtod}) and a host write declared with {@code hostChanged}.
+     */
+    void resident(int outMax, int inMax, int k, int co, int ci, int hidden, boolean nesterov) {
+        resident(CudaKernels.coherent(), outMax, inMax, k, co, ci, hidden, nesterov);
+    }
+
+    /** {@link #resident(int, int, int, int, int, int, boolean)} on a given device-resident backend. */
+    void resident(Kernels dev, int outMax, int inMax, int k, int co, int ci, int hidden, boolean nesterov) {
+        int rows = outMax * inMax * k * k, enc = 3;
+        float lr = 0.05f, m = 0.9f, wd = 4e-3f;
+        Tensor[] g = {rand(hidden, enc), rand(hidden), rand(rows, hidden), rand(rows), rand(hidden, enc), rand(hidden),
+                rand(rows, hidden), rand(rows)};   // w1 b1 w2 b2 and their momentum (non-zero: its update shows)
+        Tensor[] c = new Tensor[g.length];
+        for (int i = 0; i < g.length; i++) {
+            c[i] = copy(g[i]);
+        }
+        Tensor encG = rand(enc), preG = Tensor.zeros(hidden), hG = Tensor.zeros(hidden), dhG = Tensor.zeros(hidden);
+        Tensor encC = copy(encG), preC = Tensor.zeros(hidden), hC = Tensor.zeros(hidden), dhC = Tensor.zeros(hidden);
+        Tensor outG = rand(outMax, inMax, k, k), outC = copy(outG);
+        String nm = "resident generator " + outMax + "x" + inMax + "x" + k + "x" + k + " crop " + co + "x" + ci
+                + " hidden " + hidden + (nesterov ? " nesterov" : "");
+        int[][] crops = {{co, ci}, {Math.max(1, co / 2), inMax}};
+        for (int[] crop : crops) {
+            Tensor dOut = rand(outMax, inMax, k, k);
+            for (int side = 0; side < 2; side++) {
+                Kernels kk = side == 0 ? dev : cpu;
+                Tensor[] p = side == 0 ? g : c;
+                Tensor e = side == 0 ? encG : encC, pre = side == 0 ? preG : preC, h = side == 0 ? hG : hC;
+                Tensor dh = side == 0 ? dhG : dhC, out = side == 0 ? outG : outC;
+                kk.generatorHidden(p[0], p[1], e, pre, h);
+                kk.generatorForward(p[2], p[3], h, crop[0], crop[1], out);
+                kk.generatorBackwardStep(p[2], p[3], p[6], p[7], h, dOut, crop[0], crop[1], dh, lr, m, wd, nesterov);
+                kk.generatorHiddenBackwardStep(p[0], p[1], p[4], p[5], e, pre, dh, lr, m, wd, nesterov);
+            }
+        }
+        dev.toHost(g);
+        dev.toHost(outG, hG, dhG);
+        record(nm + " forward (2 steps)", relErr(outG.data(), outC.data()), GENERATOR_BOUND);
+        double e2 = 0, e1 = 0;
+        for (int i : new int[] {2, 3, 6, 7}) {
+            e2 = Math.max(e2, relErr(g[i].data(), c[i].data()));
+        }
+        for (int i : new int[] {0, 1, 4, 5}) {
+            e1 = Math.max(e1, relErr(g[i].data(), c[i].data()));
+        }
+        record(nm + " step, every row (W2, b2, momentum)", e2, GENERATOR_BOUND);
+        record(nm + " step (W1, b1, momentum)", Math.max(e1, relErr(dhG.data(), dhC.data())), GENERATOR_BOUND);
+
+        Tensor src = randView(2, 3, 6, 7), dst = rand(6, 12), want = copy(dst);
+        dev.copy(src, dst.channels(4, 11));
+        want.channels(4, 11).copyFrom(src);
+        dev.toHost(dst);
+        record("resident copy between channel views", relErr(dst.data(), want.data()), EXACT_BOUND);
+
+        Tensor x = rand(5, 9), y = Tensor.zeros(5, 9), yc = Tensor.zeros(5, 9);
+        dev.relu(x, y);
+        for (int i = 0; i < x.data().length; i++) {
+            x.data()[i] = -x.data()[i];
+        }
+        dev.hostChanged(x);
+        dev.relu(x, y);
+        dev.toHost(y);
+        cpu.relu(x, yc);
+        record("resident host write declared (hostChanged)", relErr(y.data(), yc.data()), EXACT_BOUND);
+        dev.releaseDeviceCopies();
+    }
+
     void errors() {
         // a CUDA error comes back as an exception naming the kernel and the CUDA error string
         try {
@@ -474,6 +561,9 @@ public final class CudaCheck {
         generator(96, 1, 3, 72, 1, 32);      // depthwise generator, cropped
         generator(160, 96, 1, 120, 64, 64);  // pointwise, cropped in both
         generator(24, 8, 3, 17, 5, 30);      // hidden not a multiple of 4 (scalar path)
+        resident(32, 16, 3, 20, 9, 32, false);   // float4 path of the rows outside the crop
+        resident(24, 8, 3, 17, 5, 30, true);     // scalar path, Nesterov
+        resident(96, 1, 3, 96, 1, 32, false);    // full first crop: nothing outside it, then half
         if (includeErrors) {
             errors();   // leaves the context unusable: last
         }

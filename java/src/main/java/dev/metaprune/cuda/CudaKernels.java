@@ -5,7 +5,9 @@ import static dev.metaprune.tensor.Shapes.require;
 import dev.metaprune.cuda.ffm.MetaPruneNative;
 import dev.metaprune.kernels.Conv2dSpec;
 import dev.metaprune.kernels.CpuKernels;
+import dev.metaprune.kernels.GeneratorKernel;
 import dev.metaprune.kernels.Kernels;
+import dev.metaprune.kernels.Residency;
 import dev.metaprune.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
@@ -16,76 +18,121 @@ import java.util.List;
 /**
  * The CUDA backend of {@link Kernels}: every operation runs on the GPU through libmetaprune_cuda.
  *
- * <p><b>Where the data lives.</b> {@link Tensor} keeps its data on the Java heap (the CPU backend's
- * Vector API kernels read it there), so this backend copies each call's operands to the device,
- * runs the kernel and copies the outputs back (rows only: the gaps of a channel view are never
- * written). That makes it a drop-in switch for the whole library and the reference that proves the
- * kernels against the CPU on real workloads, but not the fast path: the copies cost more than most
- * kernels. The fast path is device-resident: keep weights, activations and gradients in
- * {@link DeviceBuffer}s and call the kernels through {@link Cuda#lib()} (the GPU benchmarks and the
- * generator check do). Moving {@link Tensor} itself onto the device is the next step (see the
- * native-path notes in {@code cuda-kernels/README.md}).
+ * <p><b>Where the data lives</b>, three modes:
+ * <ul>
+ *   <li><b>Staging</b> ({@link #create()}, {@code -Dmetaprune.backend=cuda}): each call copies its operands to the
+ *       device, runs the kernel and copies the outputs back (rows only: the gaps of a channel view are never
+ *       written). A drop-in switch for the whole library and the reference that proves the kernels against the CPU
+ *       on real workloads, but not the fast path: the copies cost more than most kernels.</li>
+ *   <li><b>Device-resident and coherent</b> ({@link #coherent()}, {@code -Dmetaprune.backend=cuda-resident}): each
+ *       host array a call sees gets one device copy, uploaded the first time and whenever the host declares it
+ *       changed ({@link #hostChanged}); what a kernel writes stays on the device until the host asks for it
+ *       ({@link #toHost}). Weights, activations, gradients and momentum then live on the device across calls and
+ *       steps; only what the host touches moves (the batch, the generated weights, the generators' gradients, the
+ *       loss). The bookkeeping is {@link Residency} (tested without a GPU through
+ *       {@link dev.metaprune.kernels.EmulatedDeviceKernels}, which runs the same protocol with host memory).</li>
+ *   <li><b>Device-resident for timing</b> ({@link #resident()}): as coherent, except that {@link #hostChanged} is
+ *       ignored (an input is copied once, the first time) and {@link #releaseDeviceCopies} does not copy outputs
+ *       back: a network's pass then costs the kernels and their launches alone, what the latency profiler's
+ *       {@code cuda} device times.</li>
+ * </ul>
+ * In both resident modes a device copy lives as long as its host array, and {@link #releaseDeviceCopies()} frees
+ * them all. Max pooling's indices stay on the device (relative to the pooled tensor; the host's {@code argmax} array
+ * is not updated), and the backward pass reads them there.
  *
- * <p><b>Device-resident mode</b> ({@link #resident()}), for timing: each host array a call sees is copied to the
- * device once, the first time, and from then on the call works on that copy; outputs stay on the device (the host
- * arrays are not updated). A network executor's buffers and weights are then all on the device after its first pass,
- * and a pass costs the kernels and their launches alone: what the latency profiler's {@code cuda} device times.
- * {@link #releaseDeviceCopies()} frees the copies. Calls whose result the host must read (the loss, the pooling
- * indices' backward) are refused in this mode.
- *
- * <p>{@link #countTopK} is a metric on a few logits: it runs on the CPU.
+ * <p>{@link #countTopK} is a metric on a few logits: it runs on the CPU (on the host's copy of the logits).
  */
 public final class CudaKernels implements Kernels {
+    private enum Mode { STAGING, TIMING, COHERENT }
+
     private final Cuda cuda;
     private final MetaPruneNative lib;
     private final CpuKernels cpu = new CpuKernels();
     private static final MemorySegment NULL = MemorySegment.NULL;
     private static final MemorySegment STREAM = MemorySegment.NULL;   // the default stream
-    /** Device-resident mode: the device copy of each host array (float[] or int[]) by identity; null when staging. */
-    private final IdentityHashMap<Object, DeviceBuffer> copies;
+    private final Mode mode;
+    /** Resident modes: the device copy of each host array (float[] or int[]); null when staging. */
+    private final Residency<DeviceBuffer> residency;
 
     public CudaKernels(Cuda cuda) {
-        this(cuda, false);
+        this(cuda, Mode.STAGING);
     }
 
-    private CudaKernels(Cuda cuda, boolean resident) {
+    private CudaKernels(Cuda cuda, Mode mode) {
         this.cuda = cuda;
         this.lib = cuda.lib();
-        this.copies = resident ? new IdentityHashMap<>() : null;
+        this.mode = mode;
+        this.residency = mode == Mode.STAGING ? null : new Residency<>(new DeviceCopies(cuda));
     }
 
-    /** The backend on this machine's GPU, or {@link IllegalStateException} saying why there is none. */
+    /** Device copies of host arrays through libmetaprune_cuda. */
+    private record DeviceCopies(Cuda cuda) implements Residency.Device<DeviceBuffer> {
+        @Override
+        public DeviceBuffer allocate(Object array) {
+            return DeviceBuffer.floats(cuda, Math.max(java.lang.reflect.Array.getLength(array), 1));
+        }
+
+        @Override
+        public void upload(Object array, DeviceBuffer b) {
+            if (array instanceof float[] f) {
+                b.upload(f);
+            } else {
+                b.uploadInts((int[]) array);
+            }
+        }
+
+        @Override
+        public void download(DeviceBuffer b, Object array) {
+            long bytes = (long) java.lang.reflect.Array.getLength(array) * 4;
+            MemorySegment host = array instanceof float[] f ? MemorySegment.ofArray(f) : MemorySegment.ofArray((int[]) array);
+            // cudaMemcpy on the default stream: waits for the kernels that wrote it
+            cuda.check(cuda.lib().mp_memcpy_dtoh(host, b.ptr(), bytes), "mp_memcpy_dtoh");
+        }
+
+        @Override
+        public void free(DeviceBuffer b) {
+            b.close();
+        }
+    }
+
+    /** The staging backend on this machine's GPU, or {@link IllegalStateException} saying why there is none. */
     public static CudaKernels create() {
         return new CudaKernels(Cuda.get());
     }
 
     /**
-     * The device-resident backend on this machine's GPU (see the class comment): for timing, not for results the host
-     * reads. {@link IllegalStateException} saying why when there is no GPU.
+     * The device-resident backend for timing on this machine's GPU (see the class comment): inputs are copied once,
+     * outputs are not copied back on release. {@link IllegalStateException} saying why when there is no GPU.
      */
     public static CudaKernels resident() {
-        return new CudaKernels(Cuda.get(), true);
+        return new CudaKernels(Cuda.get(), Mode.TIMING);
     }
 
-    /** Whether this backend keeps its operands on the device ({@link #resident()}). */
+    /**
+     * The device-resident, coherent backend on this machine's GPU (see the class comment): training and evaluation
+     * with data on the device across calls, the host's copies brought up to date by {@link #toHost}.
+     * {@link IllegalStateException} saying why when there is no GPU.
+     */
+    public static CudaKernels coherent() {
+        return new CudaKernels(Cuda.get(), Mode.COHERENT);
+    }
+
+    /** Whether this backend keeps its operands on the device ({@link #resident()}, {@link #coherent()}). */
     public boolean isResident() {
-        return copies != null;
+        return residency != null;
     }
 
-    /** Frees the device copies of the resident mode (the next call copies its operands again); staging: nothing. */
+    /**
+     * Frees the device copies of the resident modes (the next call copies its operands again); the coherent mode first
+     * copies to the host what kernels wrote there since. Staging: nothing.
+     */
     @Override
     public void releaseDeviceCopies() {
-        if (copies == null) {
+        if (residency == null) {
             return;
         }
         cuda.check(lib.mp_device_synchronize(), "mp_device_synchronize");
-        try {
-            for (DeviceBuffer b : copies.values()) {
-                b.close();
-            }
-        } finally {
-            copies.clear();
-        }
+        residency.releaseAll(mode == Mode.COHERENT);
     }
 
     @Override
@@ -93,33 +140,72 @@ public final class CudaKernels implements Kernels {
         cuda.check(lib.mp_device_synchronize(), "mp_device_synchronize");
     }
 
-    /** The device copy of a host array (resident mode), made on first sight. */
-    private DeviceBuffer copyOf(Object array) {
-        DeviceBuffer b = copies.get(array);
-        if (b == null) {
-            if (array instanceof float[] f) {
-                b = DeviceBuffer.floats(cuda, Math.max(f.length, 1)).upload(f);
-            } else {
-                int[] a = (int[]) array;
-                b = DeviceBuffer.floats(cuda, Math.max(a.length, 1)).uploadInts(a);
-            }
-            copies.put(array, b);
+    @Override
+    public void toHost(Tensor... ts) {
+        if (residency == null) {
+            return;
         }
-        return b;
+        for (Tensor t : ts) {
+            if (t != null) {
+                residency.toHost(t.data());
+            }
+        }
+    }
+
+    @Override
+    public void hostChanged(Tensor... ts) {
+        if (mode != Mode.COHERENT) {
+            return;   // staging reads the host every call; timing copies an input once on purpose
+        }
+        for (Tensor t : ts) {
+            if (t != null) {
+                residency.hostChanged(t.data());
+            }
+        }
+    }
+
+    /** The device copy of a host array (resident modes), made on first sight and current for a kernel to read. */
+    private DeviceBuffer copyOf(Object array) {
+        return residency.device(array);
+    }
+
+    private void requireResident(String fn) {
+        if (residency == null) {
+            throw new IllegalStateException(fn + ": this backend stages its operands per call; use"
+                    + " CudaKernels.resident() or CudaKernels.coherent()");
+        }
     }
 
     /**
-     * Resident mode: the device address of {@code t}'s first element, its host array copied to the device on first
-     * sight (as every call of this backend does). For another CUDA library working on the same device buffers in this
-     * process (the {@code metaprune-cudnn} module's cuDNN convolutions): rows are {@code t.ld()} floats apart, as on
-     * the host. {@link IllegalStateException} in the staging mode, where nothing stays on the device.
+     * Resident modes: the device address of {@code t}'s first element, current for a kernel to read (its host array
+     * copied to the device on first sight, as every call of this backend does). For another CUDA library working on
+     * the same device buffers in this process (the {@code metaprune-cudnn} module's cuDNN convolutions): rows are
+     * {@code t.ld()} floats apart, as on the host. {@link IllegalStateException} in the staging mode, where nothing
+     * stays on the device.
      */
     public MemorySegment residentAddress(Tensor t) {
-        if (copies == null) {
-            throw new IllegalStateException("residentAddress: this backend stages its operands per call; use"
-                    + " CudaKernels.resident()");
-        }
+        requireResident("residentAddress");
         return copyOf(t.data()).at(t.offset());
+    }
+
+    /**
+     * As {@link #residentAddress}, for a tensor the caller's kernel is about to write: its host array is marked stale
+     * (brought back by {@link #toHost}).
+     */
+    public MemorySegment residentOutput(Tensor t) {
+        MemorySegment p = residentAddress(t);
+        residency.deviceWrote(t.data());
+        return p;
+    }
+
+    /** Resident modes: host-to-device copies of whole host arrays made so far (0 when staging). */
+    public long uploads() {
+        return residency == null ? 0 : residency.uploads();
+    }
+
+    /** Resident modes: device-to-host copies of whole host arrays made so far (0 when staging). */
+    public long downloads() {
+        return residency == null ? 0 : residency.downloads();
     }
 
     /** The CUDA device this backend runs on. */
@@ -127,21 +213,14 @@ public final class CudaKernels implements Kernels {
         return cuda;
     }
 
-    /** Resident mode: the device copy of {@code array} read back (tests); null when it has none. */
+    /** Resident modes: the device copy of {@code array} read back (tests); null when it has none. */
     public float[] deviceCopy(float[] array) {
-        DeviceBuffer b = copies == null ? null : copies.get(array);
+        DeviceBuffer b = residency == null ? null : residency.existing(array);
         if (b == null) {
             return null;
         }
         synchronize();
         return b.download(array.length);
-    }
-
-    private void refuseResident(String fn) {
-        if (copies != null) {
-            throw new UnsupportedOperationException(fn + ": the host reads its result, which the device-resident"
-                    + " (timing) mode does not copy back; use CudaKernels.create()");
-        }
     }
 
     @Override
@@ -151,8 +230,12 @@ public final class CudaKernels implements Kernels {
 
     @Override
     public String describe() {
-        return "cuda: " + cuda.device() + (copies != null ? " (device-resident: each host array copied to the device once;"
-                + " for timing)" : " (heap tensors copied per call)");
+        return "cuda: " + cuda.device() + switch (mode) {
+            case STAGING -> " (heap tensors copied per call)";
+            case COHERENT -> " (device-resident: data stays on the device across calls, copied when the host reads"
+                    + " or writes it)";
+            case TIMING -> " (device-resident: each host array copied to the device once; for timing)";
+        };
     }
 
     // ---- staging ---------------------------------------------------------------------------------
@@ -204,7 +287,7 @@ public final class CudaKernels implements Kernels {
         }
 
         long addInts(int[] a) {
-            if (copies != null) {
+            if (residency != null) {
                 ints.add(a);
                 return ints.size() - 1;        // resident: an index into ints, resolved by pInts
             }
@@ -216,7 +299,7 @@ public final class CudaKernels implements Kernels {
         }
 
         Call upload() {
-            if (copies != null) {
+            if (residency != null) {
                 return this;                   // resident: operands are (or become) device copies in p()
             }
             buf = DeviceBuffer.floats(cuda, Math.max(floats, 4));
@@ -237,11 +320,11 @@ public final class CudaKernels implements Kernels {
             if (t == null) {
                 return NULL;
             }
-            return copies != null ? residentAddress(t) : buf.at(offsets.get(t));
+            return residency != null ? residentAddress(t) : buf.at(offsets.get(t));
         }
 
         MemorySegment pInts(long at) {
-            return copies != null ? copyOf(ints.get((int) at)).ptr() : buf.at(at);
+            return residency != null ? copyOf(ints.get((int) at)).ptr() : buf.at(at);
         }
 
         void check(int status) {
@@ -250,6 +333,12 @@ public final class CudaKernels implements Kernels {
 
         @Override
         public void close() {
+            if (residency != null) {
+                for (Tensor t : outs) {        // what the kernel wrote is newer on the device
+                    residency.deviceWrote(t.data());
+                }
+                return;
+            }
             if (buf == null) {
                 return;
             }
@@ -521,6 +610,21 @@ public final class CudaKernels implements Kernels {
         }
     }
 
+    @Override
+    public void copy(Tensor src, Tensor dst) {
+        if (!(src.rows() == dst.rows() && src.cols() == dst.cols())) {
+            throw new IllegalArgumentException("copy: shapes " + shape(src) + " and " + shape(dst) + " differ");
+        }
+        if (residency == null) {
+            dst.copyFrom(src);   // staging: the operands live on the host
+            return;
+        }
+        try (Call call = new Call("mp_memcpy2d_dtod").in(src).out(dst).upload()) {
+            call.check(lib.mp_memcpy2d_dtod(call.p(dst), (long) dst.ld() * 4, call.p(src), (long) src.ld() * 4,
+                    (long) src.cols() * 4, src.rows(), STREAM));
+        }
+    }
+
     // ---- pooling ------------------------------------------------------------------------------
 
     @Override
@@ -528,7 +632,7 @@ public final class CudaKernels implements Kernels {
         require(x.rank() == 4 && y.rank() == 4 && argmax.length >= y.numel(), "maxPoolForward: shapes");
         int n = x.dim(0), h = x.dim(1), w = x.dim(2), c = x.dim(3), ho = y.dim(1), wo = y.dim(2);
         int count = (int) y.numel();
-        if (copies != null) { // resident: the indices stay on the device, relative to x (nothing reads them here)
+        if (residency != null) { // resident: the indices stay on the device, relative to x; the backward reads them there
             try (Call call = new Call("mp_maxpool_forward")) {
                 call.in(x).out(y);
                 long at = call.addInts(argmax);
@@ -553,9 +657,22 @@ public final class CudaKernels implements Kernels {
 
     @Override
     public void maxPoolBackward(Tensor dy, int[] argmax, Tensor dx) {
-        refuseResident("maxPoolBackward");
         int n = dx.dim(0), h = dx.dim(1), w = dx.dim(2), c = dx.dim(3), ho = dy.dim(1), wo = dy.dim(2);
         int count = (int) dy.numel();
+        if (residency != null) {
+            if (residency.existing(argmax) == null) {
+                throw new IllegalArgumentException("maxPoolBackward: the indices were not written by this backend's"
+                        + " maxPoolForward (a device-resident backend keeps them on the device)");
+            }
+            require(argmax.length >= count, "maxPoolBackward: argmax is shorter than dy");
+            try (Call call = new Call("mp_maxpool_backward")) {
+                call.in(dy).out(dx);
+                long at = call.addInts(argmax);
+                call.check(lib.mp_maxpool_backward(STREAM, n, h, w, c, call.p(dy), dy.ld(), call.pInts(at), ho, wo,
+                        call.p(dx), dx.ld()));
+            }
+            return;
+        }
         int[] rel = new int[count];
         long lo = dx.offset(), hi = dx.offset() + span(dx);
         for (int i = 0; i < count; i++) {
@@ -600,7 +717,6 @@ public final class CudaKernels implements Kernels {
 
     @Override
     public float softmaxCrossEntropy(Tensor logits, int[] labels, float smoothing, Tensor dLogits) {
-        refuseResident("softmaxCrossEntropy");
         if (!(logits.rank() == 2 && labels.length == logits.dim(0))) {
             throw new IllegalArgumentException("softmaxCrossEntropy: logits " + shape(logits)
                     + " and " + labels.length + " labels");
@@ -616,6 +732,17 @@ public final class CudaKernels implements Kernels {
             throw new IllegalArgumentException("softmaxCrossEntropy: smoothing must be in [0, 1], got " + smoothing);
         }
         float[] loss = new float[1];
+        if (residency != null) {  // logits and gradient resident; the labels (new every step) and the loss staged
+            try (Call call = new Call("mp_softmax_cross_entropy");
+                 DeviceBuffer staged = DeviceBuffer.floats(cuda, labels.length + 1L).uploadInts(labels)) {
+                call.in(logits).out(dLogits);
+                call.check(lib.mp_softmax_cross_entropy(STREAM, n, k, call.p(logits), logits.ld(), staged.ptr(),
+                        smoothing, staged.at(labels.length), call.p(dLogits), dLogits == null ? k : dLogits.ld()));
+                cuda.check(lib.mp_memcpy_dtoh(MemorySegment.ofArray(loss), staged.at(labels.length), 4),
+                        "mp_memcpy_dtoh");
+            }
+            return loss[0];
+        }
         try (Call call = new Call("mp_softmax_cross_entropy")) {
             call.in(logits).out(dLogits);
             long lab = call.addInts(labels);
@@ -630,7 +757,7 @@ public final class CudaKernels implements Kernels {
 
     @Override
     public int countTopK(Tensor logits, int[] labels, int k) {
-        refuseResident("countTopK");
+        toHost(logits);
         return cpu.countTopK(logits, labels, k);
     }
 
@@ -645,6 +772,65 @@ public final class CudaKernels implements Kernels {
         try (Call call = new Call("mp_sgd_step").in(grad).out(param, momentumBuf).upload()) {
             call.check(lib.mp_sgd_step(STREAM, param.numel(), call.p(param), call.p(grad), call.p(momentumBuf), lr,
                     momentum, weightDecay, nesterov ? 1 : 0));
+        }
+    }
+
+    // ---- PruningNet weight generator ------------------------------------------------------------
+
+    /** The coherent mode: the PruningNet's generators run here too (the timing mode is not for training). */
+    @Override
+    public boolean deviceResident() {
+        return mode == Mode.COHERENT;
+    }
+
+    @Override
+    public void generatorHidden(Tensor w1, Tensor b1, Tensor enc, Tensor pre, Tensor h) {
+        GeneratorKernel.Dims d = GeneratorKernel.dims("generatorHidden", w1, b1, enc, h);
+        require(pre.isContiguous() && pre.numel() == d.hidden(), "generatorHidden: pre must hold the hidden units");
+        try (Call call = new Call("mp_generator_hidden").in(w1, b1, enc).out(pre, h).upload()) {
+            call.check(lib.mp_generator_hidden(STREAM, d.encDim(), d.hidden(), call.p(w1), call.p(b1), call.p(enc),
+                    call.p(pre), call.p(h)));
+        }
+    }
+
+    @Override
+    public void generatorForward(Tensor w2, Tensor b2, Tensor h, int co, int ci, Tensor out) {
+        GeneratorKernel.Dims d = GeneratorKernel.dims("generatorForward", w2, b2, h, out, co, ci);
+        try (Call call = new Call("mp_generator_forward").in(w2, b2, h).out(out).upload()) {
+            call.check(lib.mp_generator_forward(STREAM, d.hidden(), d.inMax(), d.kk(), co, ci, call.p(w2), call.p(b2),
+                    call.p(h), call.p(out)));
+        }
+    }
+
+    @Override
+    public void generatorBackwardStep(Tensor w2, Tensor b2, Tensor mw2, Tensor mb2, Tensor h, Tensor dOut, int co,
+                                      int ci, Tensor dh, float lr, float momentum, float weightDecay, boolean nesterov) {
+        GeneratorKernel.Dims d = GeneratorKernel.dims("generatorBackwardStep", w2, b2, h, dOut, co, ci);
+        require(mw2.isContiguous() && mb2.isContiguous() && dh.isContiguous() && mw2.numel() == w2.numel()
+                && mb2.numel() == b2.numel() && dh.numel() == d.hidden(),
+                "generatorBackwardStep: momentum buffers must match w2 and b2, dh the hidden units");
+        int nest = nesterov ? 1 : 0;
+        try (Call call = new Call("mp_generator_backward_sgd").in(h, dOut).out(w2, b2, mw2, mb2, dh).upload()) {
+            // rows outside the crop: the step with a zero gradient (disjoint from the crop rows the next call updates)
+            call.check(lib.mp_generator_decay_outside(STREAM, d.hidden(), d.outMax(), d.inMax(), d.kk(), co, ci,
+                    call.p(w2), call.p(b2), call.p(mw2), call.p(mb2), lr, momentum, weightDecay, nest));
+            call.check(lib.mp_generator_backward_sgd(STREAM, d.hidden(), d.inMax(), d.kk(), co, ci, call.p(w2),
+                    call.p(b2), call.p(mw2), call.p(mb2), call.p(h), call.p(dOut), call.p(dh), lr, momentum,
+                    weightDecay, nest));
+        }
+    }
+
+    @Override
+    public void generatorHiddenBackwardStep(Tensor w1, Tensor b1, Tensor mw1, Tensor mb1, Tensor enc, Tensor pre,
+                                            Tensor dh, float lr, float momentum, float weightDecay, boolean nesterov) {
+        GeneratorKernel.Dims d = GeneratorKernel.dims("generatorHiddenBackwardStep", w1, b1, enc, dh);
+        require(mw1.numel() == w1.numel() && mb1.numel() == b1.numel() && pre.numel() == d.hidden()
+                && mw1.isContiguous() && mb1.isContiguous() && pre.isContiguous(),
+                "generatorHiddenBackwardStep: momentum buffers must match w1 and b1, pre the hidden units");
+        try (Call call = new Call("mp_generator_hidden_backward_sgd").in(enc, pre, dh).out(w1, b1, mw1, mb1).upload()) {
+            call.check(lib.mp_generator_hidden_backward_sgd(STREAM, d.encDim(), d.hidden(), call.p(w1), call.p(b1),
+                    call.p(mw1), call.p(mb1), call.p(enc), call.p(pre), call.p(dh), lr, momentum, weightDecay,
+                    nesterov ? 1 : 0));
         }
     }
 }

@@ -13,9 +13,13 @@ import java.util.SplittableRandom;
 
 /**
  * PruningNet training steps and one search evaluation on the backend selected by
- * {@code -Dmetaprune.backend} (cpu or cuda), on seeded random data: run it once per backend and
- * compare the printed losses ({@code loss <step> <value>}) and the error ({@code eval-error}).
- * Usage: {@code CudaTrainCheck [arch] [batch] [steps] [lr]} (default mobilenetv2-cifar 32 5 0.05).
+ * {@code -Dmetaprune.backend} (cpu, cuda, cuda-resident, emulated-device), on seeded random data: run it once per
+ * backend and compare the printed losses ({@code loss <step> <value>}) and the error ({@code eval-error}). The last
+ * line is the median step time over the steps after the first two ({@code step-median-ms}): the first steps allocate
+ * and, on a device-resident backend, upload what then stays on the device.
+ * Usage: {@code CudaTrainCheck [arch] [batch] [steps] [lr] [in-channels input-size classes]} (default
+ * mobilenetv2-cifar 32 5 0.05 and the architecture's own input). The PyTorch peer's PruningNet case is
+ * {@code CudaTrainCheck mobilenetv2-cifar 128 20 0.01 1 28 10} (bench/peers/torch_pruningnet.py, --device cuda).
  */
 public final class CudaTrainCheck {
     private CudaTrainCheck() {
@@ -28,10 +32,12 @@ public final class CudaTrainCheck {
         float lr = args.length > 3 ? Float.parseFloat(args[3]) : 0.05f;
         Kernels k = Kernels.get();
         System.out.println("backend " + k.describe());
-        Architecture arch = Architectures.get(archName);
+        Architecture arch = args.length > 6 ? Architectures.get(archName, Integer.parseInt(args[4]),
+                Integer.parseInt(args[5]), Integer.parseInt(args[6])) : Architectures.get(archName);
         PruningNet pn = new PruningNet(arch, batch, PruningNet.Hyper.official(4e-5f), 7L);
         int c = arch.input().channels(), s = arch.input().size(), classes = arch.input().classes();
         SplittableRandom rnd = new SplittableRandom(11L);
+        double[] ms = new double[steps];
         for (int step = 0; step < steps; step++) {
             Tensor x = Tensor.zeros(batch, s, s, c);
             for (int i = 0; i < x.data().length; i++) {
@@ -44,8 +50,10 @@ public final class CudaTrainCheck {
             int[] gene = Gene.random(arch.geneSpace(), rnd).indices();
             long t0 = System.nanoTime();
             float loss = pn.trainStep(x, labels, gene, lr);
+            k.synchronize();
             long t1 = System.nanoTime();
-            System.out.printf("loss %d %.7f  (%.1f ms)%n", step, loss, (t1 - t0) / 1e6);
+            ms[step] = (t1 - t0) / 1e6;
+            System.out.printf("loss %d %.7f  (%.1f ms)%n", step, loss, ms[step]);
         }
         pn.flush();
         GeneratedNetwork gn = pn.generatedNetwork(batch);
@@ -54,6 +62,11 @@ public final class CudaTrainCheck {
         int[] gene = Gene.random(arch.geneSpace(), rnd).indices();
         double err = gn.error(gene, recal, val);
         System.out.printf("eval-error %.6f%n", err);
+        if (steps > 2) {
+            double[] later = java.util.Arrays.copyOfRange(ms, 2, steps);
+            java.util.Arrays.sort(later);
+            System.out.printf("step-median-ms %.2f (steps 2..%d, %s)%n", later[later.length / 2], steps - 1, k.name());
+        }
     }
 
     private static HeldBatch randomBatch(SplittableRandom rnd, int batch, int s, int c, int classes) {

@@ -147,4 +147,26 @@ public final class CpuKernels implements Kernels {
                         boolean nesterov) {
         SgdKernel.step(param, grad, momentumBuf, lr, momentum, weightDecay, nesterov);
     }
+
+    @Override
+    public void generatorHidden(Tensor w1, Tensor b1, Tensor enc, Tensor pre, Tensor h) {
+        GeneratorKernel.hidden(w1, b1, enc, pre, h);
+    }
+
+    @Override
+    public void generatorForward(Tensor w2, Tensor b2, Tensor h, int co, int ci, Tensor out) {
+        GeneratorKernel.forward(w2, b2, h, co, ci, out);
+    }
+
+    @Override
+    public void generatorBackwardStep(Tensor w2, Tensor b2, Tensor mw2, Tensor mb2, Tensor h, Tensor dOut, int co,
+                                      int ci, Tensor dh, float lr, float momentum, float weightDecay, boolean nesterov) {
+        GeneratorKernel.backwardStep(w2, b2, mw2, mb2, h, dOut, co, ci, dh, lr, momentum, weightDecay, nesterov);
+    }
+
+    @Override
+    public void generatorHiddenBackwardStep(Tensor w1, Tensor b1, Tensor mw1, Tensor mb1, Tensor enc, Tensor pre,
+                                            Tensor dh, float lr, float momentum, float weightDecay, boolean nesterov) {
+        GeneratorKernel.hiddenBackwardStep(w1, b1, mw1, mb1, enc, pre, dh, lr, momentum, weightDecay, nesterov);
+    }
 }

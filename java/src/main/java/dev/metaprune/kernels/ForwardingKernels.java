@@ -40,6 +40,21 @@ public abstract class ForwardingKernels implements Kernels {
     }
 
     @Override
+    public void toHost(Tensor... ts) {
+        delegate.toHost(ts);
+    }
+
+    @Override
+    public void hostChanged(Tensor... ts) {
+        delegate.hostChanged(ts);
+    }
+
+    @Override
+    public void copy(Tensor src, Tensor dst) {
+        delegate.copy(src, dst);
+    }
+
+    @Override
     public void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
         delegate.gemm(transA, transB, alpha, a, b, beta, c);
     }
@@ -152,5 +167,32 @@ public abstract class ForwardingKernels implements Kernels {
     public void sgdStep(Tensor param, Tensor grad, Tensor momentumBuf, float lr, float momentum, float weightDecay,
                         boolean nesterov) {
         delegate.sgdStep(param, grad, momentumBuf, lr, momentum, weightDecay, nesterov);
+    }
+
+    @Override
+    public boolean deviceResident() {
+        return delegate.deviceResident();
+    }
+
+    @Override
+    public void generatorHidden(Tensor w1, Tensor b1, Tensor enc, Tensor pre, Tensor h) {
+        delegate.generatorHidden(w1, b1, enc, pre, h);
+    }
+
+    @Override
+    public void generatorForward(Tensor w2, Tensor b2, Tensor h, int co, int ci, Tensor out) {
+        delegate.generatorForward(w2, b2, h, co, ci, out);
+    }
+
+    @Override
+    public void generatorBackwardStep(Tensor w2, Tensor b2, Tensor mw2, Tensor mb2, Tensor h, Tensor dOut, int co,
+                                      int ci, Tensor dh, float lr, float momentum, float weightDecay, boolean nesterov) {
+        delegate.generatorBackwardStep(w2, b2, mw2, mb2, h, dOut, co, ci, dh, lr, momentum, weightDecay, nesterov);
+    }
+
+    @Override
+    public void generatorHiddenBackwardStep(Tensor w1, Tensor b1, Tensor mw1, Tensor mb1, Tensor enc, Tensor pre,
+                                            Tensor dh, float lr, float momentum, float weightDecay, boolean nesterov) {
+        delegate.generatorHiddenBackwardStep(w1, b1, mw1, mb1, enc, pre, dh, lr, momentum, weightDecay, nesterov);
     }
 }

@@ -43,6 +43,39 @@ public interface Kernels {
     default void releaseDeviceCopies() {
     }
 
+    /**
+     * Brings the host arrays of these tensors up to date before the host reads them (null entries are skipped). A
+     * device-resident backend ({@code CudaKernels.coherent()}, {@link EmulatedDeviceKernels}) leaves what its kernels
+     * write on the device, so code that reads a tensor's {@link Tensor#data()} after a kernel wrote it calls this
+     * first; on a backend that computes on the host (the CPU backend, the staging CUDA backend) it does nothing.
+     */
+    default void toHost(Tensor... ts) {
+    }
+
+    /**
+     * Declares that the host wrote these tensors' arrays (null entries are skipped): a device-resident backend copies
+     * them to the device again before a kernel reads them. Call it after writing; where a kernel may have written the
+     * same array since it was last brought to the host, call {@link #toHost} before writing (a device-resident
+     * backend refuses the declaration otherwise, since the host's write would be mixed with stale data). Does nothing
+     * on a backend that computes on the host.
+     */
+    default void hostChanged(Tensor... ts) {
+    }
+
+    /**
+     * Whether this backend keeps what its kernels write on a device between calls ({@link #toHost} moves it back).
+     * The PruningNet then runs its generators through this backend too ({@link #generatorHidden} and the three after
+     * it) instead of on the host, so that generated weights and their gradients never cross to the host.
+     */
+    default boolean deviceResident() {
+        return false;
+    }
+
+    /** {@code dst = src} on tensors of the same rows and columns (views allowed), where the backend keeps them. */
+    default void copy(Tensor src, Tensor dst) {
+        dst.copyFrom(src);
+    }
+
     /** The backend selected by {@code -Dmetaprune.backend} (default {@code cpu}). */
     static Kernels get() {
         return Backends.selected();
@@ -132,6 +165,31 @@ public interface Kernels {
 
     /** Number of rows whose label is among the {@code k} largest logits (ties count against). */
     int countTopK(Tensor logits, int[] labels, int k);
+
+    // ---- PruningNet weight generator (see GeneratorKernel) ------------------------------------
+
+    /** {@code pre = w1 enc + b1}, {@code h = relu(pre)}: {@code w1 [hidden, encDim]}, the rest vectors. */
+    void generatorHidden(Tensor w1, Tensor b1, Tensor enc, Tensor pre, Tensor h);
+
+    /**
+     * The crop {@code out[:co, :ci, :, :]} of the generated weight {@code out [outMax, inMax, kh, kw]}: each of its
+     * elements (a row {@code r} of the second FC) is {@code w2[r] . h + b2[r]}, {@code w2 [rows, hidden]}. Elements
+     * outside the crop are not written.
+     */
+    void generatorForward(Tensor w2, Tensor b2, Tensor h, int co, int ci, Tensor out);
+
+    /**
+     * Backward of {@link #generatorForward} given {@code dOut} (the loss's gradient for the generated weight, read in
+     * the crop only), fused with PyTorch's SGD step on the whole second FC: crop rows with their gradient
+     * {@code dOut[r] h} (and {@code dOut[r]} for the bias), every other row with a zero gradient (momentum and weight
+     * decay still move it). Writes {@code dh = sum over the crop of dOut[r] w2[r]} with the weights before the step.
+     */
+    void generatorBackwardStep(Tensor w2, Tensor b2, Tensor mw2, Tensor mb2, Tensor h, Tensor dOut, int co, int ci,
+                               Tensor dh, float lr, float momentum, float weightDecay, boolean nesterov);
+
+    /** Backward of {@link #generatorHidden} given {@code dh}, fused with the SGD step on {@code w1} and {@code b1}. */
+    void generatorHiddenBackwardStep(Tensor w1, Tensor b1, Tensor mw1, Tensor mb1, Tensor enc, Tensor pre, Tensor dh,
+                                     float lr, float momentum, float weightDecay, boolean nesterov);
 
     // ---- Optimiser --------------------------------------------------------------------------
 

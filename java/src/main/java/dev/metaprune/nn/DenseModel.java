@@ -1,6 +1,7 @@
 package dev.metaprune.nn;
 
 import dev.metaprune.kernels.Conv2dSpec;
+import dev.metaprune.kernels.Kernels;
 import dev.metaprune.nn.arch.Architecture;
 import dev.metaprune.nn.arch.Op;
 import dev.metaprune.nn.arch.Widths;
@@ -30,11 +31,20 @@ public final class DenseModel {
 
     public DenseModel(Widths widths, int batch, float momentum, float weightDecay, boolean nesterov,
                       float labelSmoothing, long seed) {
+        this(widths, batch, momentum, weightDecay, nesterov, labelSmoothing, seed, Kernels.get());
+    }
+
+    /**
+     * As the constructor above, on the backend {@code kernels}. On a device-resident backend the parameters,
+     * statistics and momentum stay on the device; {@link #weights()} and {@link #state()} bring them to the host.
+     */
+    public DenseModel(Widths widths, int batch, float momentum, float weightDecay, boolean nesterov,
+                      float labelSmoothing, long seed, Kernels kernels) {
         this.widths = widths;
         this.labelSmoothing = labelSmoothing;
         Architecture arch = widths.architecture();
-        this.net = new Network(arch, batch);
-        this.sgd = new Sgd(momentum, nesterov);
+        this.net = new Network(arch, batch, Network.Mode.TRAINING, kernels);
+        this.sgd = new Sgd(kernels, momentum, nesterov);
         Sgd.Group decayed = sgd.addGroup("weights", weightDecay, 1f);
         Sgd.Group plain = sgd.addGroup("bn-and-bias", 0f, 1f);
         Network.Params p = net.params();
@@ -120,22 +130,29 @@ public final class DenseModel {
 
     private void addBnL1() {
         Network.Params p = net.params();
+        Kernels k = net.kernels();
         for (int i = 0; i < p.gamma.length; i++) {
             if (p.gamma[i] == null) {
                 continue;
             }
+            k.toHost(p.gamma[i], p.gammaGrad[i]);   // small vectors: the subgradient is added on the host
             float[] g = p.gamma[i].data(), dg = p.gammaGrad[i].data();
             int go = p.gamma[i].offset(), dgo = p.gammaGrad[i].offset();
             for (int c = 0, n = (int) p.gamma[i].numel(); c < n; c++) {
                 dg[dgo + c] += bnL1 * Math.signum(g[go + c]);
             }
+            k.hostChanged(p.gammaGrad[i]);
         }
     }
 
-    /** Parameters and BatchNorm running statistics by name (no momentum): what pruning reads and writes. */
+    /**
+     * Parameters and BatchNorm running statistics by name (no momentum): what pruning reads and writes. Current on the
+     * host; after writing into them, call {@link #stateChanged}.
+     */
     public Map<String, Tensor> weights() {
         Map<String, Tensor> m = new LinkedHashMap<>(params);
         m.putAll(buffers);
+        net.kernels().toHost(m.values().toArray(Tensor[]::new));
         return m;
     }
 
@@ -146,6 +163,17 @@ public final class DenseModel {
 
     /** Parameters, BN buffers and momentum buffers by name (PyTorch naming), for checkpoints. */
     public Map<String, Tensor> state() {
+        Map<String, Tensor> m = stateTensors();
+        net.kernels().toHost(m.values().toArray(Tensor[]::new));
+        return m;
+    }
+
+    /** After the host wrote into {@link #state()}'s or {@link #weights()}' tensors: the backend refreshes its copies. */
+    public void stateChanged() {
+        net.kernels().hostChanged(stateTensors().values().toArray(Tensor[]::new));
+    }
+
+    private Map<String, Tensor> stateTensors() {
         Map<String, Tensor> m = new LinkedHashMap<>(params);
         m.putAll(buffers);
         for (Sgd.Param q : sgd.params()) {

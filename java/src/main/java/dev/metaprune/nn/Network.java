@@ -444,7 +444,10 @@ public final class Network {
 
     /**
      * Forward pass of {@code x [n, H, W, C]} (NHWC) at {@code widths}; returns the logits
-     * {@code [n, classes]} (a view of an internal buffer, valid until the next pass).
+     * {@code [n, classes]} (a view of an internal buffer, valid until the next pass). {@code x} is read from the host
+     * ({@link Kernels#hostChanged} is declared for it); the logits stay where the backend computed them, so on a
+     * device-resident backend call {@code kernels().toHost(logits)} before reading them on the host
+     * ({@link Kernels#countTopK} does it itself).
      */
     public Tensor forward(Tensor x, Widths widths, BnMode mode) {
         Value in = arch.value(0);
@@ -458,6 +461,7 @@ public final class Network {
         }
         this.widths = widths;
         int n = x.dim(0);
+        k.hostChanged(x);   // the input comes from the host (a device-resident backend copies it again)
         float factor = BN_MOMENTUM;
         if (mode == BnMode.RECALIBRATE) {
             factor = 1f / (recalBatches + 1);
@@ -586,7 +590,7 @@ public final class Network {
                             k.add(g, dy, g);
                         } else {
                             if (addHandOver[i] != idx) { // else the buffer already holds dy
-                                valueTensor(grad, v, n, x).copyFrom(dy);
+                                k.copy(dy, valueTensor(grad, v, n, x));
                             }
                             gradWritten[v] = true;
                         }

@@ -110,6 +110,7 @@ public final class Reconstruction {
             for (int k = 0; k < convs.size(); k++) {
                 Op.Conv c = convs.get(k);
                 Tensor x = net.activation(c.input(), n), y = net.activation(c.output(), n);
+                net.kernels().toHost(x, y);   // read on the host (a device-resident backend keeps them on the device)
                 int ci = x.dim(3), co = y.dim(3), ho = y.dim(1), wo = y.dim(2), hi = x.dim(1), wi = x.dim(2);
                 int ks = c.kernel(), taps = ks * ks, nf = ci * taps;
                 double[] g = grams.get(k), cr = crosses.get(k), yy = yys.get(k);

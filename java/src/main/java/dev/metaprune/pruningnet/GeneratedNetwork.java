@@ -26,7 +26,7 @@ public final class GeneratedNetwork {
     GeneratedNetwork(PruningNet pn, int batch) {
         this.pn = pn;
         this.arch = pn.architecture();
-        this.net = Network.forInference(arch, batch);
+        this.net = Network.forInference(arch, batch, pn.kernels());
         this.ops = arch.ops();
         Network.Params shared = pn.network().params();
         Network.Params p = net.params();
@@ -72,6 +72,7 @@ public final class GeneratedNetwork {
             if (ops.get(i) instanceof Op.Conv c) {
                 Conv2dSpec s = w.conv(c);
                 pn.generator(i).generate(c.generator().encode(gene), s.cOut(), s.cIn() / s.groups(), p.weight[i]);
+                net.kernels().hostChanged(p.weight[i]);
             }
         }
         net.resetRecalibration();
@@ -88,7 +89,7 @@ public final class GeneratedNetwork {
             throw new IllegalArgumentException("no images to evaluate the gene on");
         }
         Widths w = load(gene);
-        Kernels k = Kernels.get();
+        Kernels k = net.kernels();
         for (HeldBatch b : recalibration) {
             net.forward(b.images(), w, Network.BnMode.RECALIBRATE);
         }

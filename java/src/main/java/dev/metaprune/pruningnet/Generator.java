@@ -3,6 +3,7 @@ package dev.metaprune.pruningnet;
 import static dev.metaprune.kernels.Vec.F;
 import static dev.metaprune.kernels.Vec.L;
 
+import dev.metaprune.kernels.Kernels;
 import dev.metaprune.kernels.Parallel;
 import dev.metaprune.tensor.Tensor;
 import java.util.Arrays;
@@ -81,6 +82,12 @@ public final class Generator {
     private int co;
     private int ci;
     private boolean forwardDone;
+    /** Host steps left rows behind (lazy momentum pending): a device step flushes them first. */
+    private boolean lazyPending;
+    /** Device steps ran since {@link #last} was last written: every block is current as of {@code step() - 1}. */
+    private boolean lastStale;
+    /** The device path's tensors over this generator's arrays (made on first use). */
+    private DeviceSide device;
     /** Per-part scratch of the parallel loops, grown with the thread count. */
     private Part[] partScratch = new Part[0];
 
@@ -281,6 +288,7 @@ public final class Generator {
                     + outMax + ", " + inMax + "]");
         }
         checkOut(out);
+        syncLast();
         System.arraycopy(encoding, 0, enc, 0, encDim);
         for (int j = 0; j < hidden; j++) {
             float s = b1[j];
@@ -525,6 +533,7 @@ public final class Generator {
             b1[j] -= lr * (nest ? gb + m * buf : buf);
         }
         lazy.endStep(lr);
+        lazyPending = true;
     }
 
     /** One row of W2: dh += g W2[r] (old weights), then the SGD update with gradient g h + wd W2[r]. */
@@ -568,6 +577,7 @@ public final class Generator {
                     + outMax + ", " + inMax + "]");
         }
         checkOut(out);
+        syncLast();
         int now = lazy.step() - 1;
         for (int b : last) {
             if (b != now) {
@@ -597,6 +607,7 @@ public final class Generator {
         if (frozen) {
             return;
         }
+        syncLast();
         int current = lazy.step() - 1;
         int currentSlot = lazy.ensure(current);
         int slots = lazy.slots();
@@ -610,6 +621,7 @@ public final class Generator {
         Parallel.get().run(parts, (p, n) ->
                 catchUp(Parallel.split(blocks, n, p), Parallel.split(blocks, n, p + 1), current, ps[p].tally));
         mergeTallies(ps, parts, slots, currentSlot);
+        lazyPending = false;
     }
 
     /** Parameter and momentum arrays by name (after {@link #flush()}), for checkpoints. */
@@ -635,5 +647,98 @@ public final class Generator {
         Arrays.fill(last, step - 1);
         lazy.resetAt(step, last.length);
         forwardDone = false;
+        lazyPending = false;
+        lastStale = false;
+    }
+
+    /** After device steps: every block is current as of the last completed step. */
+    private void syncLast() {
+        if (lastStale) {
+            Arrays.fill(last, lazy.step() - 1);
+            lastStale = false;
+        }
+    }
+
+    // ---- on a device-resident backend ---------------------------------------------------------------------------
+
+    /** Tensors over the generator's arrays, so that a device-resident backend keeps one device copy of each. */
+    private final class DeviceSide {
+        final Tensor w1T = Tensor.wrap(w1, hidden, encDim);
+        final Tensor b1T = Tensor.wrap(b1, hidden);
+        final Tensor w2T = Tensor.wrap(w2, rows, hidden);
+        final Tensor b2T = Tensor.wrap(b2, rows);
+        final Tensor mw1T = frozen ? null : Tensor.wrap(mw1, hidden, encDim);
+        final Tensor mb1T = frozen ? null : Tensor.wrap(mb1, hidden);
+        final Tensor mw2T = frozen ? null : Tensor.wrap(mw2, rows, hidden);
+        final Tensor mb2T = frozen ? null : Tensor.wrap(mb2, rows);
+        final Tensor encT = Tensor.wrap(enc, encDim);
+        final Tensor preT = Tensor.wrap(pre, hidden);
+        final Tensor hT = Tensor.wrap(h, hidden);
+        final Tensor dhT = Tensor.zeros(hidden);
+    }
+
+    private DeviceSide device() {
+        if (device == null) {
+            device = new DeviceSide();
+        }
+        return device;
+    }
+
+    /**
+     * {@link #forward} on a device-resident backend ({@link Kernels#deviceResident()}): the hidden layer and the crop
+     * are computed by {@code k}, where the generator's parameters stay; {@code out} is written there (bring it to the
+     * host with {@link Kernels#toHost} to read it). Rows outside the crop need no catching up: the device path takes
+     * PyTorch's step on every row ({@link #backwardAndStepOn}).
+     */
+    public void forwardOn(Kernels k, float[] encoding, int co, int ci, Tensor out) {
+        if (frozen) {
+            throw new IllegalStateException("forwardOn trains: this generator was built without momentum buffers");
+        }
+        if (encoding.length != encDim) {
+            throw new IllegalArgumentException("encoding has " + encoding.length + " values, the generator takes "
+                    + encDim);
+        }
+        checkOut(out);
+        if (lazyPending) {
+            flush();   // host steps ran before: bring their lazy rows up to date before the device takes over
+        }
+        DeviceSide d = device();
+        System.arraycopy(encoding, 0, enc, 0, encDim);
+        k.hostChanged(d.encT);
+        k.generatorHidden(d.w1T, d.b1T, d.encT, d.preT, d.hT);
+        k.generatorForward(d.w2T, d.b2T, d.hT, co, ci, out);   // checks the crop
+        this.co = co;
+        this.ci = ci;
+        forwardDone = true;
+    }
+
+    /**
+     * {@link #backwardAndStep} on a device-resident backend, after {@link #forwardOn}: {@code dOut} is read where
+     * {@code k} keeps it, and the step (PyTorch's SGD on every row, eagerly) stays there. The host's arrays are brought
+     * up to date by {@link Kernels#toHost} on {@link #deviceTensors()} (a checkpoint does it).
+     */
+    public void backwardAndStepOn(Kernels k, Tensor dOut, float lr) {
+        if (!forwardDone || device == null) {
+            throw new IllegalStateException("backwardAndStepOn needs a forwardOn pass first");
+        }
+        checkOut(dOut);
+        forwardDone = false;
+        DeviceSide d = device;
+        k.generatorBackwardStep(d.w2T, d.b2T, d.mw2T, d.mb2T, d.hT, dOut, co, ci, d.dhT, lr, momentum, weightDecay,
+                nesterov);
+        k.generatorHiddenBackwardStep(d.w1T, d.b1T, d.mw1T, d.mb1T, d.encT, d.preT, d.dhT, lr, momentum, weightDecay,
+                nesterov);
+        lazy.resetAt(lazy.step() + 1, last.length);   // every row is current as of this step
+        lastStale = true;
+    }
+
+    /**
+     * The tensors over the parameter and momentum arrays that the device path works on: a device-resident backend's
+     * copies of them are what {@link Kernels#toHost} brings back and {@link Kernels#hostChanged} refreshes.
+     */
+    public Tensor[] deviceTensors() {
+        DeviceSide d = device();
+        return frozen ? new Tensor[] {d.w1T, d.b1T, d.w2T, d.b2T}
+                : new Tensor[] {d.w1T, d.b1T, d.w2T, d.b2T, d.mw1T, d.mb1T, d.mw2T, d.mb2T};
     }
 }

@@ -32,7 +32,7 @@ public final class PruningNet {
     private final Architecture arch;
     private final Network net;
     private final boolean trainable;
-    private final Kernels k = Kernels.get();
+    private final Kernels k;
     private final Hyper hyper;
     private final List<Op> ops;
     private final Generator[] gens;
@@ -56,9 +56,21 @@ public final class PruningNet {
      * checkpoint needs to be read back for generation. {@code batch} is then unused.
      */
     public PruningNet(Architecture arch, int batch, Hyper hyper, long seed, boolean trainable) {
+        this(arch, batch, hyper, seed, trainable, Kernels.get());
+    }
+
+    /**
+     * As {@link #PruningNet(Architecture, int, Hyper, long, boolean)} on the backend {@code kernels}: the networks'
+     * passes and the optimiser of the BatchNorm and classifier parameters run there; the generators run on the host,
+     * or, when the backend is device-resident ({@link Kernels#deviceResident()}) and this PruningNet trains, there
+     * too, so that per step only the batch and the generators' encodings move to the device.
+     */
+    public PruningNet(Architecture arch, int batch, Hyper hyper, long seed, boolean trainable, Kernels kernels) {
         this.arch = arch;
         this.trainable = trainable;
-        this.net = trainable ? new Network(arch, batch) : Network.forInference(arch, 1);
+        this.k = kernels;
+        this.net = trainable ? new Network(arch, batch, Network.Mode.TRAINING, kernels)
+                : Network.forInference(arch, 1, kernels);
         this.hyper = hyper;
         this.ops = arch.ops();
         int n = ops.size();
@@ -150,7 +162,12 @@ public final class PruningNet {
             Op op = ops.get(i);
             if (op instanceof Op.Conv c) {
                 Conv2dSpec s = w.conv(c);
-                gens[i].forward(c.generator().encode(geneIndices), s.cOut(), s.cIn() / s.groups(), genOut[i]);
+                if (onDevice()) {   // generated where the convolution reads it
+                    gens[i].forwardOn(k, c.generator().encode(geneIndices), s.cOut(), s.cIn() / s.groups(), genOut[i]);
+                } else {
+                    gens[i].forward(c.generator().encode(geneIndices), s.cOut(), s.cIn() / s.groups(), genOut[i]);
+                    k.hostChanged(genOut[i]);   // generated on the host; the convolution reads it where it runs
+                }
             } else if (op instanceof Op.BatchNorm b) {
                 int set = b.statsKey().isGene() ? geneIndices[b.statsKey().genePosition()] : 0;
                 p.runMean[i] = bnMean[i][set];
@@ -175,18 +192,25 @@ public final class PruningNet {
         for (int i = 0; i < ops.size(); i++) {
             Op op = ops.get(i);
             switch (op) {
-                case Op.Conv c -> gens[i].backwardAndStep(genGrad[i], lr);
+                case Op.Conv c -> {
+                    if (onDevice()) {
+                        gens[i].backwardAndStepOn(k, genGrad[i], lr);
+                    } else {
+                        k.toHost(genGrad[i]);   // the generator's backward runs on the host
+                        gens[i].backwardAndStep(genGrad[i], lr);
+                    }
+                }
                 case Op.BatchNorm b -> {
                     if (p.gamma[i] != null) {
                         int ch = w.ofValue(b.input());
-                        zeroOutside(p.gammaGrad[i], ch);
-                        zeroOutside(p.betaGrad[i], ch);
+                        zeroOutside(k, p.gammaGrad[i], ch);
+                        zeroOutside(k, p.betaGrad[i], ch);
                         k.sgdStep(p.gamma[i], p.gammaGrad[i], gammaMom[i], lr, hyper.momentum(), 0f, hyper.nesterov());
                         k.sgdStep(p.beta[i], p.betaGrad[i], betaMom[i], lr, hyper.momentum(), 0f, hyper.nesterov());
                     }
                 }
                 case Op.Linear l -> {
-                    zeroOutside(p.weightGrad[i], w.ofValue(l.input()));
+                    zeroOutside(k, p.weightGrad[i], w.ofValue(l.input()));
                     k.sgdStep(p.weight[i], p.weightGrad[i], fcWMom[i], lr, hyper.momentum(), hyper.weightDecay(),
                             hyper.nesterov());
                     k.sgdStep(p.bias[i], p.biasGrad[i], fcBMom[i], lr, hyper.momentum(), hyper.weightDecay(),
@@ -204,12 +228,23 @@ public final class PruningNet {
      * no gradient this step (zero, as PyTorch sees it, so momentum and decay still move them), not
      * the value a previous, wider step left there.
      */
-    private static void zeroOutside(Tensor g, int usedCols) {
+    private static void zeroOutside(Kernels k, Tensor g, int usedCols) {
         if (usedCols < g.cols()) {
+            k.toHost(g);   // small (BatchNorm vectors, the classifier): written on the host
             for (int r = 0; r < g.rows(); r++) {
                 java.util.Arrays.fill(g.data(), g.rowOffset(r) + usedCols, g.rowOffset(r) + g.cols(), 0f);
             }
+            k.hostChanged(g);
         }
+    }
+
+    /**
+     * Whether the generators run on the backend (a device-resident one, training): then generated weights and their
+     * gradients never cross to the host, and the generators take PyTorch's SGD step on every row eagerly (on the host
+     * they take the same step lazily).
+     */
+    private boolean onDevice() {
+        return trainable && k.deviceResident();
     }
 
     /** Whether this PruningNet can train (else it only generates weights). */
@@ -217,8 +252,28 @@ public final class PruningNet {
         return trainable;
     }
 
-    /** Parameters, momentum buffers (when trainable) and BN statistics by name (generators flushed first). */
+    /**
+     * Parameters, momentum buffers (when trainable) and BN statistics by name, current on the host (a device-resident
+     * backend's copies are brought back first). After writing into them (a checkpoint read back), call
+     * {@link #stateChanged}.
+     */
     public Map<String, Tensor> state() {
+        Map<String, Tensor> m = stateTensors();
+        k.toHost(m.values().toArray(Tensor[]::new));
+        return m;
+    }
+
+    /** After the host wrote into {@link #state()}'s tensors: the backend's copies are refreshed before the next use. */
+    public void stateChanged() {
+        k.hostChanged(stateTensors().values().toArray(Tensor[]::new));
+    }
+
+    /** The backend the networks and the optimiser run on. */
+    public Kernels kernels() {
+        return k;
+    }
+
+    private Map<String, Tensor> stateTensors() {
         Map<String, Tensor> m = new LinkedHashMap<>();
         Network.Params p = net.params();
         for (int i = 0; i < ops.size(); i++) {
@@ -282,6 +337,9 @@ public final class PruningNet {
     public void flush() {
         for (Generator g : gens) {
             if (g != null) {
+                if (onDevice()) {
+                    k.toHost(g.deviceTensors());   // trained on the device: the host generates from these arrays
+                }
                 g.flush();
             }
         }

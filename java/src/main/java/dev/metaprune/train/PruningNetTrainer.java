@@ -237,6 +237,7 @@ public final class PruningNetTrainer {
                     + " the same --data as for training)");
         }
         SafeTensors.readInto(file, f, pn.state());
+        pn.stateChanged();
         int step = Integer.parseInt(f.meta("step"));
         pn.restoredAt(step);
         startEpoch = Integer.parseInt(f.meta("epoch"));

@@ -205,6 +205,7 @@ public final class ScratchTrainer {
                     + train.size() + " (give the same --data as for training)");
         }
         SafeTensors.readInto(file, f, model.state());
+        model.stateChanged();
         startEpoch = Integer.parseInt(f.meta("epoch"));
     }
 
@@ -215,6 +216,7 @@ public final class ScratchTrainer {
     public void loadWeights(Path file) throws IOException {
         SafeTensors.Header f = SafeTensors.readHeader(file);
         SafeTensors.readInto(file, f, model.weights());
+        model.stateChanged();
     }
 
     /** Top-1 accuracy on a data set (normalised with the training set's statistics), running BatchNorm statistics. */

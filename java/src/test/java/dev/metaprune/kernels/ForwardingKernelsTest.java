@@ -3,6 +3,7 @@ package dev.metaprune.kernels;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 
+import dev.metaprune.tensor.Tensor;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.util.ArrayList;
@@ -20,7 +21,8 @@ class ForwardingKernelsTest {
                     seen.add(m.getName());
                     seenArgs.add(args);
                     Class<?> r = m.getReturnType();
-                    return r == float.class ? 1.5f : r == int.class ? 7 : r == String.class ? "rec" : null;
+                    return r == float.class ? 1.5f : r == int.class ? 7 : r == String.class ? "rec"
+                            : r == boolean.class ? Boolean.TRUE : null;
                 });
         Kernels f = new ForwardingKernels(recorder) { };
         int n = 0;
@@ -32,7 +34,8 @@ class ForwardingKernelsTest {
             Class<?>[] types = m.getParameterTypes();
             for (int i = 0; i < args.length; i++) {   // distinct values, so a swapped argument shows
                 args[i] = types[i] == boolean.class ? (i % 2 == 0) : types[i] == float.class ? (float) i
-                        : types[i] == int.class ? i : types[i] == int[].class ? new int[i] : null;
+                        : types[i] == int.class ? i : types[i] == int[].class ? new int[i]
+                        : types[i] == Tensor[].class ? new Tensor[i + 1] : null;
             }
             seen.clear();
             seenArgs.clear();
@@ -40,7 +43,7 @@ class ForwardingKernelsTest {
             assertEquals(List.of(m.getName()), seen, m.getName() + " is forwarded once, to itself");
             Object[] got = seenArgs.get(0) == null ? new Object[0] : seenArgs.get(0);
             for (int i = 0; i < args.length; i++) {
-                if (args[i] instanceof int[]) {
+                if (args[i] instanceof int[] || args[i] instanceof Tensor[]) {
                     assertSame(args[i], got[i], m.getName() + " argument " + i);
                 } else {
                     assertEquals(args[i], got[i], m.getName() + " argument " + i);
@@ -52,9 +55,11 @@ class ForwardingKernelsTest {
                 assertEquals(7, r);
             } else if (m.getReturnType() == String.class) {
                 assertEquals("rec", r);
+            } else if (m.getReturnType() == boolean.class) {
+                assertEquals(Boolean.TRUE, r);
             }
             n++;
         }
-        assertEquals(26, n, "Kernels' instance methods");
+        assertEquals(34, n, "Kernels' instance methods");
     }
 }

@@ -38,6 +38,7 @@ class SgdTest {
                                 (float) args[4], (float) args[5], (boolean) args[6]);
                         yield null;
                     }
+                    case "toHost", "hostChanged" -> null;   // a host backend: nothing to move
                     case "name" -> "sgd-test";
                     case "toString" -> "sgd-test backend";
                     default -> throw new UnsupportedOperationException(m.getName());

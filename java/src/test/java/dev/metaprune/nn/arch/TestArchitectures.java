@@ -31,4 +31,26 @@ public final class TestArchitectures {
         b.linear("fc", x, in.classes());
         return b.build(Architecture.Family.MOBILENET_V1, "test architecture");
     }
+
+    /**
+     * "toy-residual": a ResNet-style net with max pooling and residual adds (one identity shortcut, one projected),
+     * three gene positions (bases 16, 24, 32), generators with 8 hidden units: the ops "toy" lacks.
+     */
+    public static Architecture toyResidual(InputSpec in) {
+        ArchBuilder b = new ArchBuilder("toy-residual", in);
+        Channels c0 = b.gene("stem.out", 16, 16, -1);
+        Channels c1 = b.gene("block1.mid", 24, 24, -1);
+        Channels c2 = b.gene("block2.out", 32, 32, -1);
+        int x = b.convBnAct("stem.conv", b.image(), ConvKind.GENERAL, c0, 3, 1, 1, 8, true, Function.RELU, c0);
+        x = b.maxPool("stem.maxpool", x, 3, 2, 1);
+        int y = b.convBnAct("block1.conv1", x, ConvKind.POINTWISE, c1, 1, 1, 0, 8, true, Function.RELU, c0, c1);
+        y = b.convBnAct("block1.conv2", y, ConvKind.GENERAL, c0, 3, 1, 1, 8, true, null, c1, c0);
+        x = b.residualEnd("block1", x, y, false, c0, 1, 8);
+        y = b.convBnAct("block2.conv1", x, ConvKind.GENERAL, c2, 3, 2, 1, 8, true, Function.RELU, c0, c2);
+        y = b.convBnAct("block2.conv2", y, ConvKind.POINTWISE, c2, 1, 1, 0, 8, true, null, c2, c2);
+        x = b.residualEnd("block2", x, y, true, c2, 2, 8, c0, c2);
+        x = b.globalAvgPool("avgpool", x);
+        b.linear("fc", x, in.classes());
+        return b.build(Architecture.Family.RESNET, "test architecture with max pooling and residual adds");
+    }
 }
