@@ -103,6 +103,14 @@ int mp_memset(void *p, int v, size_t bytes, mp_stream s) {
     MP_CUDA("mp_memset", cudaMemsetAsync(p, v, bytes, MP_STREAM(s)));
     return MP_OK;
 }
+int mp_memset2d(void *p, size_t pitch, int v, size_t width, size_t height, mp_stream s) {
+    MP_REQUIRE(width <= pitch, "mp_memset2d", "width exceeds the pitch");
+    if (width == 0 || height == 0) {
+        return MP_OK;
+    }
+    MP_CUDA("mp_memset2d", cudaMemset2DAsync(p, pitch, v, width, height, MP_STREAM(s)));
+    return MP_OK;
+}
 int mp_memcpy_htod(void *d, const void *h, size_t bytes) {
     MP_CUDA("mp_memcpy_htod", cudaMemcpy(d, h, bytes, cudaMemcpyHostToDevice));
     return MP_OK;

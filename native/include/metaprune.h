@@ -68,6 +68,8 @@ MP_API int mp_event_elapsed_ms(mp_event start, mp_event end, float *ms);
 MP_API int mp_malloc(void **d_ptr, size_t bytes);
 MP_API int mp_free(void *d_ptr);
 MP_API int mp_memset(void *d_ptr, int value, size_t bytes, mp_stream stream);
+/* height rows of width bytes, pitch bytes apart, set to the byte value (zeroing a view; since ABI 2) */
+MP_API int mp_memset2d(void *d_ptr, size_t pitch, int value, size_t width, size_t height, mp_stream stream);
 MP_API MP_CRITICAL int mp_memcpy_htod(void *d_dst, const void *h_src, size_t bytes);
 MP_API MP_CRITICAL int mp_memcpy_dtoh(void *h_dst, const void *d_src, size_t bytes);
 /* rows of width bytes: device rows spitch bytes apart to host rows dpitch bytes apart */

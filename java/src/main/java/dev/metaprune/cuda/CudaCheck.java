@@ -467,7 +467,8 @@ public final class CudaCheck {
      * The device-resident (coherent) backend through the {@link Kernels} API: two steps of the whole generator (the
      * crop rows, and with {@code mp_generator_decay_outside} every other row) against the CPU reference
      * ({@code GeneratorKernel}), every parameter and momentum array compared after {@code toHost}; then a copy
-     * between channel views ({@code mp_memcpy2d_dtod}) and a host write declared with {@code hostChanged}.
+     * between channel views ({@code mp_memcpy2d_dtod}), zeroing a view ({@code mp_memset2d}) and a host write
+     * declared with {@code hostChanged}.
      */
     void resident(int outMax, int inMax, int k, int co, int ci, int hidden, boolean nesterov) {
         resident(CudaKernels.coherent(), outMax, inMax, k, co, ci, hidden, nesterov);
@@ -521,6 +522,12 @@ public final class CudaCheck {
         dev.toHost(dst);
         record("resident copy between channel views", relErr(dst.data(), want.data()), EXACT_BOUND);
 
+        Tensor z = rand(4, 10), zc = copy(z);
+        dev.zero(z.channels(3, 8));
+        zc.channels(3, 8).fill(0f);
+        dev.toHost(z);
+        record("resident zero of a channel view", relErr(z.data(), zc.data()), EXACT_BOUND);
+
         Tensor x = rand(5, 9), y = Tensor.zeros(5, 9), yc = Tensor.zeros(5, 9);
         dev.relu(x, y);
         for (int i = 0; i < x.data().length; i++) {
@@ -532,6 +539,67 @@ public final class CudaCheck {
         cpu.relu(x, yc);
         record("resident host write declared (hostChanged)", relErr(y.data(), yc.data()), EXACT_BOUND);
         dev.releaseDeviceCopies();
+    }
+
+    /**
+     * Training on the device-resident (coherent) backend against the emulated device, which runs the same protocol
+     * and the same eager generator step on the CPU kernels: one PruningNet step of mobilenetv2-cifar (1x28x28, batch
+     * 8, full width; generators on the GPU) and one dense-model step at width 0.75, loss and every state array after
+     * one step (later steps amplify rounding differences on random data: bench/RESULTS.md); then that a full-width
+     * PruningNet step with statistics already resident copies the batch and the encodings up and nothing down.
+     */
+    void residentTraining() {
+        CudaKernels gpu = CudaKernels.coherent();
+        residentTraining(gpu, gpu::uploads, gpu::downloads,
+                dev.metaprune.nn.arch.Architectures.get("mobilenetv2-cifar", 1, 28, 10));
+    }
+
+    /** {@link #residentTraining()} on a given device-resident backend and its copy counters, for an architecture. */
+    void residentTraining(Kernels gpu, java.util.function.LongSupplier uploads,
+                          java.util.function.LongSupplier downloads, dev.metaprune.nn.arch.Architecture arch) {
+        var hyper = dev.metaprune.pruningnet.PruningNet.Hyper.official(4e-5f);
+        var emu = new dev.metaprune.kernels.EmulatedDeviceKernels();
+        var in = arch.input();
+        Tensor x = rand(8, in.size(), in.size(), in.channels());
+        int[] labels = new int[8];
+        for (int i = 0; i < 8; i++) {
+            labels[i] = i % in.classes();
+        }
+        int[] full = new int[arch.geneSpace().length()];
+        Arrays.fill(full, 30);
+        var onGpu = new dev.metaprune.pruningnet.PruningNet(arch, 8, hyper, 5, true, gpu);
+        var onEmu = new dev.metaprune.pruningnet.PruningNet(arch, 8, hyper, 5, true, emu);
+        float lg = onGpu.trainStep(x, labels, full, 0.01f), le = onEmu.trainStep(x, labels, full, 0.01f);
+        record("resident PruningNet step: loss", Math.abs(lg - le) / Math.abs(le), LOSS_BOUND * 10,
+                "gpu " + lg + ", emulated device " + le);
+        record("resident PruningNet step: every state array", worstState(onGpu.state(), onEmu.state()), 1e-4);
+        onGpu.trainStep(x, labels, dev.metaprune.nn.gene.Gene.random(arch.geneSpace(), rnd).indices(), 0.01f);
+        long u0 = uploads.getAsLong(), d0 = downloads.getAsLong();
+        float l2 = onGpu.trainStep(x, labels, full, 0.01f);
+        long up = uploads.getAsLong() - u0, down = downloads.getAsLong() - d0;
+        record("resident PruningNet step: arrays copied (full width)", up == 2 && down == 0 && Float.isFinite(l2) ? 0
+                : Double.POSITIVE_INFINITY, 0, up + " up (want 2: the batch, the encodings), " + down + " down (want 0)");
+        gpu.releaseDeviceCopies();
+
+        var widths = arch.widthsForMultiplier(0.75);
+        var dg = new dev.metaprune.nn.DenseModel(widths, 8, 0.9f, 4e-5f, false, 0.1f, 3, gpu);
+        var de = new dev.metaprune.nn.DenseModel(widths, 8, 0.9f, 4e-5f, false, 0.1f, 3, emu);
+        dg.setBnL1(1e-4f);
+        de.setBnL1(1e-4f);
+        float dlg = dg.trainStep(x, labels, 0.05f), dle = de.trainStep(x, labels, 0.05f);
+        record("resident dense step (BN sparsity): loss", Math.abs(dlg - dle) / Math.abs(dle), LOSS_BOUND * 10,
+                "gpu " + dlg + ", emulated device " + dle);
+        record("resident dense step: every state array", worstState(dg.state(), de.state()), 1e-4);
+        gpu.releaseDeviceCopies();
+    }
+
+    private static double worstState(Map<String, Tensor> got, Map<String, Tensor> want) {
+        double worst = 0;
+        for (var e : want.entrySet()) {
+            Tensor g = got.get(e.getKey());
+            worst = Math.max(worst, g == null ? Double.POSITIVE_INFINITY : relErr(g.toArray(), e.getValue().toArray()));
+        }
+        return worst;
     }
 
     void errors() {
@@ -564,6 +632,7 @@ public final class CudaCheck {
         resident(32, 16, 3, 20, 9, 32, false);   // float4 path of the rows outside the crop
         resident(24, 8, 3, 17, 5, 30, true);     // scalar path, Nesterov
         resident(96, 1, 3, 96, 1, 32, false);    // full first crop: nothing outside it, then half
+        residentTraining();
         if (includeErrors) {
             errors();   // leaves the context unusable: last
         }

@@ -625,6 +625,17 @@ public final class CudaKernels implements Kernels {
         }
     }
 
+    @Override
+    public void zero(Tensor t) {
+        if (residency == null) {
+            t.fill(0f);   // staging: the tensor lives on the host
+            return;
+        }
+        try (Call call = new Call("mp_memset2d").out(t).upload()) {
+            call.check(lib.mp_memset2d(call.p(t), (long) t.ld() * 4, 0, (long) t.cols() * 4, t.rows(), STREAM));
+        }
+    }
+
     // ---- pooling ------------------------------------------------------------------------------
 
     @Override

@@ -130,6 +130,13 @@ public final class EmulatedDeviceKernels implements Kernels {
     }
 
     @Override
+    public void zero(Tensor t) {
+        Call c = new Call();
+        cpu.zero(c.out(t));
+        c.done();
+    }
+
+    @Override
     public void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor cc) {
         Call c = new Call();
         cpu.gemm(transA, transB, alpha, c.in(a), c.in(b), beta, c.out(cc));

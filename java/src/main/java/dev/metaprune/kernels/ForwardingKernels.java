@@ -55,6 +55,11 @@ public abstract class ForwardingKernels implements Kernels {
     }
 
     @Override
+    public void zero(Tensor t) {
+        delegate.zero(t);
+    }
+
+    @Override
     public void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
         delegate.gemm(transA, transB, alpha, a, b, beta, c);
     }

@@ -5,7 +5,9 @@ import dev.metaprune.tensor.Tensor;
 /**
  * The one kernel interface: every layer of MetaPrune (networks, PruningNet, search) computes
  * through it, and other JVM code may call it directly. Implementations: {@link CpuKernels} (Vector
- * API, the default) and the CUDA backend (native issue). Pick one with {@link #get()}.
+ * API, the default), the CUDA backend ({@code dev.metaprune.cuda.CudaKernels}: staging, or device-resident) and
+ * {@link EmulatedDeviceKernels} (the device-resident protocol with host memory, for checking code without a GPU).
+ * Pick one with {@link #get()}, or pass one to the network, PruningNet and model constructors.
  *
  * <h2>Conventions</h2>
  * <ul>
@@ -20,6 +22,9 @@ import dev.metaprune.tensor.Tensor;
  *   <li>Bad shapes are an {@link IllegalArgumentException} naming them, never a wrong result.</li>
  *   <li>Calls are synchronous and not thread-safe with respect to the same output tensor; the CPU
  *       backend parallelises inside each call on {@link Parallel}'s fixed pool.</li>
+ *   <li>Where the data is: a device-resident backend keeps what its kernels write on the device; read a tensor on
+ *       the host after {@link #toHost}, and declare host writes with {@link #hostChanged}. Both are no-ops on a
+ *       backend that computes on the host, so code written this way runs on any backend.</li>
  * </ul>
  */
 public interface Kernels {
@@ -74,6 +79,11 @@ public interface Kernels {
     /** {@code dst = src} on tensors of the same rows and columns (views allowed), where the backend keeps them. */
     default void copy(Tensor src, Tensor dst) {
         dst.copyFrom(src);
+    }
+
+    /** Sets every element of {@code t} (a view: only its elements) to zero, where the backend keeps it. */
+    default void zero(Tensor t) {
+        t.fill(0f);
     }
 
     /** The backend selected by {@code -Dmetaprune.backend} (default {@code cpu}). */

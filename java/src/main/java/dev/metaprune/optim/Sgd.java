@@ -191,9 +191,7 @@ public final class Sgd {
     /** Sets every registered gradient to zero. */
     public void zeroGrad() {
         for (Param p : all) {
-            kernels.toHost(p.grad());   // a device-resident backend: whole arrays are current before the host writes
-            p.grad().fill(0f);
-            kernels.hostChanged(p.grad());
+            kernels.zero(p.grad());
         }
     }
 
@@ -201,9 +199,7 @@ public final class Sgd {
     public void resetMomentum() {
         for (Param p : all) {
             if (p.momentumBuffer() != null) {
-                kernels.toHost(p.momentumBuffer());
-                p.momentumBuffer().fill(0f);
-                kernels.hostChanged(p.momentumBuffer());
+                kernels.zero(p.momentumBuffer());
             }
         }
     }

@@ -88,6 +88,8 @@ public final class Generator {
     private boolean lastStale;
     /** The device path's tensors over this generator's arrays (made on first use). */
     private DeviceSide device;
+    /** The encoding of the last {@link #forwardOn}, where the backend keeps it. */
+    private Tensor encOn;
     /** Per-part scratch of the parallel loops, grown with the thread count. */
     private Part[] partScratch = new Part[0];
 
@@ -691,11 +693,27 @@ public final class Generator {
      * PyTorch's step on every row ({@link #backwardAndStepOn}).
      */
     public void forwardOn(Kernels k, float[] encoding, int co, int ci, Tensor out) {
+        if (encoding.length != encDim) {
+            throw new IllegalArgumentException("encoding has " + encoding.length + " values, the generator takes "
+                    + encDim);
+        }
+        DeviceSide d = device();
+        System.arraycopy(encoding, 0, enc, 0, encDim);
+        k.hostChanged(d.encT);
+        forwardOn(k, d.encT, co, ci, out);
+    }
+
+    /**
+     * {@link #forwardOn(Kernels, float[], int, int, Tensor)} with the encoding already where {@code k} computes: a
+     * tensor of {@link #encDim()} values the caller keeps unchanged until {@link #backwardAndStepOn} (the PruningNet
+     * writes every generator's encoding into one array and declares it once per step).
+     */
+    public void forwardOn(Kernels k, Tensor encoding, int co, int ci, Tensor out) {
         if (frozen) {
             throw new IllegalStateException("forwardOn trains: this generator was built without momentum buffers");
         }
-        if (encoding.length != encDim) {
-            throw new IllegalArgumentException("encoding has " + encoding.length + " values, the generator takes "
+        if (encoding.numel() != encDim || !encoding.isContiguous()) {
+            throw new IllegalArgumentException("encoding has " + encoding.numel() + " values, the generator takes "
                     + encDim);
         }
         checkOut(out);
@@ -703,12 +721,11 @@ public final class Generator {
             flush();   // host steps ran before: bring their lazy rows up to date before the device takes over
         }
         DeviceSide d = device();
-        System.arraycopy(encoding, 0, enc, 0, encDim);
-        k.hostChanged(d.encT);
-        k.generatorHidden(d.w1T, d.b1T, d.encT, d.preT, d.hT);
+        k.generatorHidden(d.w1T, d.b1T, encoding, d.preT, d.hT);
         k.generatorForward(d.w2T, d.b2T, d.hT, co, ci, out);   // checks the crop
         this.co = co;
         this.ci = ci;
+        this.encOn = encoding;
         forwardDone = true;
     }
 
@@ -726,7 +743,7 @@ public final class Generator {
         DeviceSide d = device;
         k.generatorBackwardStep(d.w2T, d.b2T, d.mw2T, d.mb2T, d.hT, dOut, co, ci, d.dhT, lr, momentum, weightDecay,
                 nesterov);
-        k.generatorHiddenBackwardStep(d.w1T, d.b1T, d.mw1T, d.mb1T, d.encT, d.preT, d.dhT, lr, momentum, weightDecay,
+        k.generatorHiddenBackwardStep(d.w1T, d.b1T, d.mw1T, d.mb1T, encOn, d.preT, d.dhT, lr, momentum, weightDecay,
                 nesterov);
         lazy.resetAt(lazy.step() + 1, last.length);   // every row is current as of this step
         lastStale = true;

@@ -141,44 +141,19 @@ class CudaBackendTest {
 
     /**
      * The device-resident, coherent backend trains a PruningNet (generators on the GPU too) and a dense model as the
-     * emulated device does (the same protocol and the same eager generator step on the CPU kernels), and after the
-     * first steps only the input and the generators' encodings go up, nothing comes down.
+     * emulated device does (the same protocol and the same eager generator step on the CPU kernels), and a full-width
+     * step copies only the batch and the generators' encodings (one array) up, nothing down
+     * ({@link CudaCheck#residentTraining}).
      */
     @Test
     void theCoherentBackendTrainsAsTheEmulatedDeviceMovingOnlyWhatTheHostTouches() {
         Cuda.Availability a = Cuda.availability();
         assumeTrue(a.available(), () -> "no GPU: " + a.reason());
-        var arch = dev.metaprune.nn.arch.Architectures.get("mobilenetv2-cifar", 1, 28, 10);
-        var hyper = dev.metaprune.pruningnet.PruningNet.Hyper.official(4e-5f);
-        CudaKernels gpu = CudaKernels.coherent();
-        var emu = new dev.metaprune.kernels.EmulatedDeviceKernels();
-        var onGpu = new dev.metaprune.pruningnet.PruningNet(arch, 8, hyper, 5, true, gpu);
-        var onEmu = new dev.metaprune.pruningnet.PruningNet(arch, 8, hyper, 5, true, emu);
-        var x = dev.metaprune.tensor.Tensor.zeros(8, 28, 28, 1);
-        dev.metaprune.tensor.Init.normal(x, 0f, 1f, 5);
-        int[] labels = {0, 1, 2, 3, 4, 5, 6, 7};
-        int[] full = new int[arch.geneSpace().length()];
-        java.util.Arrays.fill(full, 30);
-        // one step from the same state agrees to rounding (later steps amplify rounding differences on random data:
-        // bench/RESULTS.md, "Correctness on the GPU"), so the state is compared after the first step
-        float lg = onGpu.trainStep(x, labels, full, 0.01f), le = onEmu.trainStep(x, labels, full, 0.01f);
-        System.out.printf("[cuda] coherent PruningNet step 0: loss %.7f (emulated device %.7f)%n", lg, le);
-        assertEquals(le, lg, 1e-5 * Math.abs(le), "loss of the first step");
-        var sg = onGpu.state();
-        var se = onEmu.state();
-        for (String key : se.keySet()) {
-            float[] g = sg.get(key).toArray(), e = se.get(key).toArray();
-            assertTrue(CudaCheck.relErr(g, e) < 1e-4, key + ": " + CudaCheck.relErr(g, e));
+        CudaCheck check = new CudaCheck(Cuda.get(), 20261125L);
+        check.residentTraining();
+        for (CudaCheck.Result r : check.results()) {
+            assertTrue(r.passed(), r.toString());
         }
-        var rnd = new java.util.SplittableRandom(9);
-        onGpu.trainStep(x, labels, dev.metaprune.nn.gene.Gene.random(arch.geneSpace(), rnd).indices(), 0.01f);
-        long u0 = gpu.uploads(), d0 = gpu.downloads();
-        float l2 = onGpu.trainStep(x, labels, full, 0.01f);
-        long convs = arch.ops().stream().filter(o -> o instanceof dev.metaprune.nn.arch.Op.Conv).count();
-        assertTrue(Float.isFinite(l2));
-        assertEquals(0, gpu.downloads() - d0, "nothing comes down in a full-width step");
-        assertEquals(convs + 1, gpu.uploads() - u0, "uploads in a full-width step: the input and the encodings");
-        gpu.releaseDeviceCopies();
     }
 
     @Test

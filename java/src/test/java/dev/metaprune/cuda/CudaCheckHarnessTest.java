@@ -19,8 +19,18 @@ class CudaCheckHarnessTest {
         ok.resident(new EmulatedDeviceKernels(), 32, 16, 3, 20, 9, 32, false);
         ok.resident(new EmulatedDeviceKernels(), 24, 8, 3, 17, 5, 30, true);
         ok.resident(new EmulatedDeviceKernels(), 96, 1, 3, 96, 1, 32, false);
-        assertEquals(15, ok.results().size());
+        assertEquals(18, ok.results().size());
         for (CudaCheck.Result r : ok.results()) {
+            assertTrue(r.passed(), r.toString());
+        }
+
+        // the training checks, on a small architecture, with the emulated device standing in for the GPU
+        EmulatedDeviceKernels stand = new EmulatedDeviceKernels();
+        CudaCheck training = new CudaCheck(7);
+        training.residentTraining(stand, stand.residency()::uploads, stand.residency()::downloads,
+                dev.metaprune.nn.arch.TestArchitectures.toyResidual(new dev.metaprune.nn.arch.InputSpec(1, 12, 4)));
+        assertEquals(5, training.results().size());
+        for (CudaCheck.Result r : training.results()) {
             assertTrue(r.passed(), r.toString());
         }
 

@@ -1,5 +1,6 @@
 package dev.metaprune.kernels;
 
+import static dev.metaprune.testing.Refs.relErr;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -17,16 +18,6 @@ import org.junit.jupiter.params.provider.CsvSource;
  * same through the Generator's device path on the emulated device.
  */
 class GeneratorKernelTest {
-    private static double relErr(float[] got, float[] want) {
-        double num = 0, den = 0;
-        for (int i = 0; i < want.length; i++) {
-            double d = (double) got[i] - want[i];
-            num += d * d;
-            den += (double) want[i] * want[i];
-        }
-        return Math.sqrt(num / Math.max(den, 1e-30));
-    }
-
     private static Tensor random(SplittableRandom r, int... shape) {
         Tensor t = Tensor.zeros(shape);
         for (int i = 0; i < t.data().length; i++) {

@@ -111,6 +111,17 @@ public final class Refs {
     /** A sentinel no kernel produces, to check that padding stays untouched. */
     public static final float SENTINEL = -12345.678f;
 
+    /** {@code ||got - want|| / ||want||} over whole arrays, in double. */
+    public static double relErr(float[] got, float[] want) {
+        double num = 0, den = 0;
+        for (int i = 0; i < want.length; i++) {
+            double d = (double) got[i] - want[i];
+            num += d * d;
+            den += (double) want[i] * want[i];
+        }
+        return Math.sqrt(num / Math.max(den, 1e-30));
+    }
+
     /**
      * A copy of {@code t} as a channel view of a wider buffer: row stride {@code cols + extra},
      * {@code lead} columns before, the gaps filled with {@link #SENTINEL}.
