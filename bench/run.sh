@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs MetaPrune's JMH benchmarks and writes JSON + a Markdown table under bench/results/<stamp>/.
 #
-#   bench/run.sh                 # every benchmark (GEMM, generator FC, conv layers, BatchNorm, layout study)
+#   bench/run.sh                 # every benchmark (GEMM, generator FC, conv layers, BatchNorm, layout study,
+#                                # steps, inference, the resident backend's bookkeeping)
 #   bench/run.sh 'ConvBench' -p threads=1   # a subset: any JMH arguments pass through
 #
 # Environment: JAVA (a JDK >= 25 java binary; found automatically otherwise), PEAK1/PEAK2 (FMA peak

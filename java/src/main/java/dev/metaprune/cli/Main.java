@@ -12,6 +12,20 @@ public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    /** Every command takes it, before or after the command's name. */
+    @CommandLine.Option(names = "--backend", paramLabel = "NAME", scope = CommandLine.ScopeType.INHERIT,
+            description = "Kernel backend: cpu (default), cuda (the GPU, tensors copied per call), cuda-resident (the"
+                    + " GPU, data kept there across steps; training runs the PruningNet's generators there too),"
+                    + " cuda-verify (every call on both, compared), emulated-device (the resident protocol on the"
+                    + " CPU, to check code without a GPU). Same as -Dmetaprune.backend=NAME.")
+    void backend(String name) {
+        try {
+            dev.metaprune.kernels.Kernels.select(name);
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--backend: " + e.getMessage(), e, null, name);
+        }
+    }
+
     @Override
     public void run() {
         spec.commandLine().usage(System.out);

@@ -86,9 +86,19 @@ public interface Kernels {
         t.fill(0f);
     }
 
-    /** The backend selected by {@code -Dmetaprune.backend} (default {@code cpu}). */
+    /** The backend selected by {@link #select} or {@code -Dmetaprune.backend} (default {@code cpu}). */
     static Kernels get() {
         return Backends.selected();
+    }
+
+    /**
+     * Selects the process's backend by name ({@code cpu}, {@code cuda}, {@code cuda-resident}, {@code cuda-verify},
+     * {@code emulated-device}) before its first use; the command line's {@code --backend}. Unknown names and backends
+     * that cannot run here are an {@link IllegalArgumentException} saying why; a different backend already in use an
+     * {@link IllegalStateException}.
+     */
+    static Kernels select(String name) {
+        return Backends.select(name);
     }
 
     // ---- GEMM and linear layers -------------------------------------------------------------
