@@ -16,7 +16,7 @@ JV=("$JAVA" $JAVA_OPTS -Xmx32g -cp "$CP" -Dmetaprune.cuda.library=$SO)
 echo "== CudaCheck"; timeout 120 "${JV[@]}" dev.metaprune.cuda.CudaCheck > $OUT/check.log 2>&1; echo "rc=$?"
 grep -E "FAIL|checks|resident" $OUT/check.log | cut -c1-200
 echo "== memcheck"; timeout 240 compute-sanitizer --tool memcheck --error-exitcode 9 "${JV[@]}" \
-    dev.metaprune.cuda.CudaCheck --no-error-check > $OUT/memcheck.log 2>&1; echo "memcheck rc=$?"
+    dev.metaprune.cuda.CudaCheck --no-error-check --no-training > $OUT/memcheck.log 2>&1; echo "memcheck rc=$?"
 grep -E "ERROR SUMMARY|checks,|FAIL" $OUT/memcheck.log | tail -3
 for b in cuda-resident emulated-device cpu; do
   steps=20; [[ $b != cuda-resident ]] && steps=4

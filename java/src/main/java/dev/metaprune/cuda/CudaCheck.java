@@ -19,7 +19,9 @@ import java.util.SplittableRandom;
  * with NaN before each GPU call, so an element the kernel does not write fails the check. Shapes
  * include sliced weights (the leading block of a wider tensor), channel views (rows {@code ld}
  * apart), odd sizes and MobileNet-like layers. {@code java ... dev.metaprune.cuda.CudaCheck} prints
- * one line per check and exits 1 if any fails (2 if there is no GPU).
+ * one line per check and exits 1 if any fails (2 if there is no GPU). {@code --no-error-check} leaves out the
+ * deliberate illegal-address check (it leaves the context unusable; for compute-sanitizer), {@code --no-training}
+ * the PruningNet and dense training steps against the emulated device (minutes under compute-sanitizer).
  */
 public final class CudaCheck {
     /** One check's outcome. */
@@ -617,6 +619,11 @@ public final class CudaCheck {
 
     /** Runs every check; returns the results. */
     public List<Result> runAll(boolean includeErrors) {
+        return runAll(includeErrors, true);
+    }
+
+    /** Runs every check, the training comparison ({@link #residentTraining()}) only with {@code training}. */
+    public List<Result> runAll(boolean includeErrors, boolean training) {
         gemm();
         linear();
         convs();
@@ -632,7 +639,9 @@ public final class CudaCheck {
         resident(32, 16, 3, 20, 9, 32, false);   // float4 path of the rows outside the crop
         resident(24, 8, 3, 17, 5, 30, true);     // scalar path, Nesterov
         resident(96, 1, 3, 96, 1, 32, false);    // full first crop: nothing outside it, then half
-        residentTraining();
+        if (training) {
+            residentTraining();
+        }
         if (includeErrors) {
             errors();   // leaves the context unusable: last
         }
@@ -646,7 +655,8 @@ public final class CudaCheck {
             System.exit(2);
         }
         boolean errors = !Arrays.asList(args).contains("--no-error-check");
-        List<Result> rs = new CudaCheck(Cuda.get(), 20261124L).runAll(errors);
+        boolean training = !Arrays.asList(args).contains("--no-training");   // memcheck: minutes per training step
+        List<Result> rs = new CudaCheck(Cuda.get(), 20261124L).runAll(errors, training);
         long failed = rs.stream().filter(r -> !r.passed()).count();
         System.out.println(rs.size() + " checks, " + failed + " failed");
         System.exit(failed == 0 ? 0 : 1);

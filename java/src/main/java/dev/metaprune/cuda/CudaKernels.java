@@ -132,6 +132,12 @@ public final class CudaKernels implements Kernels {
             return;
         }
         cuda.check(lib.mp_device_synchronize(), "mp_device_synchronize");
+        synchronized (this) {
+            if (lossStage != null) {
+                lossStage.close();
+                lossStage = null;
+            }
+        }
         residency.releaseAll(mode == Mode.COHERENT);
     }
 
@@ -196,6 +202,19 @@ public final class CudaKernels implements Kernels {
         MemorySegment p = residentAddress(t);
         residency.deviceWrote(t.data());
         return p;
+    }
+
+    /** Resident modes: the labels and the loss of {@link #softmaxCrossEntropy}, kept between calls (no cudaMalloc per step). */
+    private DeviceBuffer lossStage;
+
+    private DeviceBuffer lossStage(long floats) {
+        if (lossStage == null || lossStage.bytes() < floats * 4) {
+            if (lossStage != null) {
+                lossStage.close();
+            }
+            lossStage = DeviceBuffer.floats(cuda, Math.max(floats, 256));
+        }
+        return lossStage;
     }
 
     /** Resident modes: host-to-device copies of whole host arrays made so far (0 when staging). */
@@ -744,11 +763,13 @@ public final class CudaKernels implements Kernels {
         }
         float[] loss = new float[1];
         if (residency != null) {  // logits and gradient resident; the labels (new every step) and the loss staged
-            try (Call call = new Call("mp_softmax_cross_entropy");
-                 DeviceBuffer staged = DeviceBuffer.floats(cuda, labels.length + 1L).uploadInts(labels)) {
-                call.in(logits).out(dLogits);
-                call.check(lib.mp_softmax_cross_entropy(STREAM, n, k, call.p(logits), logits.ld(), staged.ptr(),
-                        smoothing, staged.at(labels.length), call.p(dLogits), dLogits == null ? k : dLogits.ld()));
+            synchronized (this) {
+                DeviceBuffer staged = lossStage(labels.length + 1L).uploadInts(labels);
+                try (Call call = new Call("mp_softmax_cross_entropy")) {
+                    call.in(logits).out(dLogits);
+                    call.check(lib.mp_softmax_cross_entropy(STREAM, n, k, call.p(logits), logits.ld(), staged.ptr(),
+                            smoothing, staged.at(labels.length), call.p(dLogits), dLogits == null ? k : dLogits.ld()));
+                }
                 cuda.check(lib.mp_memcpy_dtoh(MemorySegment.ofArray(loss), staged.at(labels.length), 4),
                         "mp_memcpy_dtoh");
             }
