@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
-# On the lent GPU machine (after the packing described in device_run_final.sh): CUDA latency tables for issue 6 at
-# the paper's setting (224x224, batch 32), sampled, each validated on 20 random networks, on our kernels (cuda) and
-# with cuDNN's convolutions beside them (cudnn). Tables and logs go to $OUT. For cudnn, .device/lib must also hold
-# cudnn/target/metaprune-cudnn.jar and cudnn/target/lib/*.jar (JavaCPP's CUDA presets, about 7 MB); cuDNN itself
-# comes from the machine's Python wheels (device_env.sh puts them on LD_LIBRARY_PATH).
+# On the lent GPU machine (after bench/gpu/pack.sh here, which also packs the cudnn module and JavaCPP's CUDA
+# presets): CUDA latency tables for issue 6 at the paper's setting (224x224, batch 32), sampled, each validated on 20
+# random networks, on our kernels (cuda) and with cuDNN's convolutions beside them (cudnn). Tables and logs go to
+# $OUT. cuDNN itself comes from the machine's Python wheels (device_env.sh puts them on LD_LIBRARY_PATH).
 #   device tool: carry [".device"], command: bash bench/gpu/device_run_latency.sh
 cd "$(dirname "$0")/../.."
 source .device/env.sh

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# On the lent GPU machine (packing as in device_run_final.sh; run from the repository root with .device carried):
-# the device-resident training path of issue 7.
+# On the lent GPU machine, after bench/gpu/pack.sh here (it writes .device/, about 26 MB): the device-resident
+# training path of issue 7.
 #   1. CudaCheck, which now includes the coherent backend's checks (the whole generator step, every row, against the
 #      CPU reference; a copy between channel views; a declared host write), and compute-sanitizer memcheck over it.
 #   2. CudaTrainCheck: PruningNet steps of mobilenetv2-cifar (1x28x28, 10 classes, batch 128, random genes, lr 0.01)
