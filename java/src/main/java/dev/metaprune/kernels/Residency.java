@@ -130,7 +130,12 @@ public final class Residency<B> {
         Entry e = find(array);
         if (e == null) {
             B b = device.allocate(array);
-            device.upload(array, b);
+            try {
+                device.upload(array, b);
+            } catch (RuntimeException ex) {
+                device.free(b);
+                throw ex;
+            }
             uploads++;
             entries.put(new Key(array, queue), new Entry(b, State.BOTH));
             return b;
