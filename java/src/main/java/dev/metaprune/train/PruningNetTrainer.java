@@ -65,7 +65,15 @@ public final class PruningNetTrainer {
 
     /** As {@link #PruningNetTrainer(TrainConfig, ImageDataset)} with an architecture built elsewhere (its name must be the config's). */
     public PruningNetTrainer(TrainConfig cfg, ImageDataset train, Architecture arch) {
-        this(cfg, train, arch, true);
+        this(cfg, train, arch, true, Kernels.get());
+    }
+
+    /**
+     * As {@link #PruningNetTrainer(TrainConfig, ImageDataset, Architecture)} on the backend {@code kernels} (a library
+     * caller's choice; the command line's is {@code --backend}).
+     */
+    public PruningNetTrainer(TrainConfig cfg, ImageDataset train, Architecture arch, Kernels kernels) {
+        this(cfg, train, arch, true, kernels);
     }
 
     /**
@@ -74,10 +82,11 @@ public final class PruningNetTrainer {
      * of a checkpoint, {@link #train} and {@link #writeCheckpoint} refuse.
      */
     public static PruningNetTrainer forEvaluation(TrainConfig cfg, ImageDataset train, Architecture arch) {
-        return new PruningNetTrainer(cfg, train, arch, false);
+        return new PruningNetTrainer(cfg, train, arch, false, Kernels.get());
     }
 
-    private PruningNetTrainer(TrainConfig cfg, ImageDataset train, Architecture arch, boolean trainable) {
+    private PruningNetTrainer(TrainConfig cfg, ImageDataset train, Architecture arch, boolean trainable,
+                              Kernels kernels) {
         if (!arch.name().equals(cfg.arch())) {
             throw new IllegalArgumentException("architecture " + arch.name() + " given for a run of " + cfg.arch());
         }
@@ -101,7 +110,7 @@ public final class PruningNetTrainer {
         this.totalSteps = (long) stepsPerEpoch * cfg.epochs();
         this.schedule = Training.schedule(cfg.schedule(), cfg.lr(), totalSteps);
         this.pn = new PruningNet(arch, cfg.batch(), new PruningNet.Hyper(cfg.momentum(), cfg.weightDecay(), false,
-                cfg.labelSmoothing()), cfg.seed(), trainable);
+                cfg.labelSmoothing()), cfg.seed(), trainable, kernels);
     }
 
     public PruningNet pruningNet() {
@@ -144,7 +153,7 @@ public final class PruningNetTrainer {
     public void train(int untilEpoch, Path dir, Listener listener) throws IOException {
         requireTrainable();
         Files.createDirectories(dir);
-        Kernels k = Kernels.get();
+        Kernels k = pn.kernels();
         int end = Math.min(untilEpoch, cfg.epochs());
         for (int e = startEpoch; e < end; e++) {
             double lossSum = 0;

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.metaprune.data.ImageDataset;
+import dev.metaprune.nn.arch.Architecture;
 import dev.metaprune.nn.arch.InputSpec;
 import dev.metaprune.nn.arch.TestArchitectures;
 import dev.metaprune.tensor.Tensor;
@@ -96,6 +97,46 @@ class PruningNetTrainerTest {
             moved |= !Arrays.equals(a.get(k), afterOne.get(k));
         }
         assertTrue(moved, "the second epoch changed nothing: the test would not see a broken resume");
+    }
+
+    @Test
+    void onADeviceResidentBackendResumeIsBitExactAndTrainingAgreesWithTheCpu() throws IOException {
+        ImageDataset data = toyData(12);
+        Architecture toy = TestArchitectures.toy(new InputSpec(1, 16, 4));
+        PruningNetTrainer straight = new PruningNetTrainer(config(2, 0.05), data, toy,
+                new dev.metaprune.kernels.EmulatedDeviceKernels());
+        straight.train(2, tmp.resolve("dev-a"), null);
+        Map<String, float[]> a = snapshot(straight);
+        straight.close();
+
+        PruningNetTrainer first = new PruningNetTrainer(config(2, 0.05), data, toy,
+                new dev.metaprune.kernels.EmulatedDeviceKernels());
+        first.train(1, tmp.resolve("dev-b"), null);
+        first.close();
+        PruningNetTrainer second = new PruningNetTrainer(config(2, 0.05), data, toy,
+                new dev.metaprune.kernels.EmulatedDeviceKernels());
+        second.restore(tmp.resolve("dev-b").resolve("checkpoint.safetensors"));
+        second.train(2, tmp.resolve("dev-b"), null);
+        Map<String, float[]> b = snapshot(second);
+        second.close();
+        for (String k : a.keySet()) {
+            assertArrayEquals(a.get(k), b.get(k), k + " differs between the straight and the resumed run");
+        }
+
+        // the CPU's generators step lazily, the device's eagerly: the same SGD, rounded differently
+        PruningNetTrainer cpu = trainer(config(2, 0.05), data);
+        cpu.train(2, tmp.resolve("cpu-a"), null);
+        Map<String, float[]> c = snapshot(cpu);
+        cpu.close();
+        for (String k : a.keySet()) {
+            double num = 0, den = 0;
+            for (int i = 0; i < c.get(k).length; i++) {
+                double d = (double) a.get(k)[i] - c.get(k)[i];
+                num += d * d;
+                den += (double) c.get(k)[i] * c.get(k)[i];
+            }
+            assertTrue(Math.sqrt(num / Math.max(den, 1e-30)) < 1e-4, k + ": device and CPU runs differ");
+        }
     }
 
     @Test
