@@ -579,14 +579,7 @@ public final class Generator {
                     + outMax + ", " + inMax + "]");
         }
         checkOut(out);
-        syncLast();
-        int now = lazy.step() - 1;
-        for (int b : last) {
-            if (b != now) {
-                throw new IllegalStateException("generator rows are not up to date (lazy momentum pending): flush() "
-                        + "before generating concurrently");
-            }
-        }
+        requireCurrent();
         float[] hv = new float[hidden];
         for (int j = 0; j < hidden; j++) {
             float s = b1[j];
@@ -653,6 +646,36 @@ public final class Generator {
         lastStale = false;
     }
 
+    /** Every row must be up to date before generating concurrently ({@link #generate}, {@link #generateOn}). */
+    private synchronized void requireCurrent() {
+        syncLast();
+        int now = lazy.step() - 1;
+        for (int b : last) {
+            if (b != now) {
+                throw new IllegalStateException("generator rows are not up to date (lazy momentum pending): flush() "
+                        + "before generating concurrently");
+            }
+        }
+    }
+
+    /**
+     * {@link #generate} on a device-resident backend: the hidden layer and the crop computed by {@code k}, where the
+     * generator's weights are copied once and stay; {@code out} is written there. {@code pre} and {@code h}
+     * ({@link #hidden()} values each) are the caller's scratch, so that several evaluation networks generate at once
+     * (a search's workers). Every row must be up to date, as for {@link #generate}.
+     */
+    public void generateOn(Kernels k, Tensor encoding, int co, int ci, Tensor out, Tensor pre, Tensor h) {
+        if (encoding.numel() != encDim || !encoding.isContiguous()) {
+            throw new IllegalArgumentException("encoding has " + encoding.numel() + " values, the generator takes "
+                    + encDim);
+        }
+        checkOut(out);
+        requireCurrent();
+        DeviceSide d = device();
+        k.generatorHidden(d.w1T, d.b1T, encoding, pre, h);
+        k.generatorForward(d.w2T, d.b2T, h, co, ci, out);   // checks the crop
+    }
+
     /** After device steps: every block is current as of the last completed step. */
     private void syncLast() {
         if (lastStale) {
@@ -679,7 +702,7 @@ public final class Generator {
         final Tensor dhT = Tensor.zeros(hidden);
     }
 
-    private DeviceSide device() {
+    private synchronized DeviceSide device() {
         if (device == null) {
             device = new DeviceSide();
         }

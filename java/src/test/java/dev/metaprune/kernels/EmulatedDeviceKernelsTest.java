@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.metaprune.data.HeldBatch;
 import dev.metaprune.nn.DenseModel;
+import dev.metaprune.nn.Network;
 import dev.metaprune.nn.arch.Architecture;
 import dev.metaprune.nn.arch.InputSpec;
 import dev.metaprune.nn.arch.Op;
@@ -208,6 +209,29 @@ class EmulatedDeviceKernelsTest {
         // and training goes on on the device after the host generated
         float lc = onCpu.trainStep(x, labels, genes[1], 0.05f), ld = onDev.trainStep(x, labels, genes[1], 0.05f);
         assertEquals(lc, ld, 1e-5 * Math.abs(lc));
+
+        // a search's evaluation generates on the device too: per gene only the encodings cross (one array)
+        onCpu.flush();
+        onDev.flush();
+        var gc = onCpu.generatedNetwork(6);
+        var gd = onDev.generatedNetwork(6);
+        Tensor xr = random(8, 6, 12, 12, 1);
+        for (int[] g : new int[][] {{10, 20, 30}, {3, 3, 3}, {30, 1, 17}}) {
+            long u0 = dev.residency().uploads(), d0 = dev.residency().downloads();
+            var wc = gc.load(g);
+            var wdv = gd.load(g);
+            if (g[0] != 10) {   // after the first gene: the weights are resident
+                assertEquals(1, dev.residency().uploads() - u0, "uploads to generate a gene");
+                assertEquals(0, dev.residency().downloads() - d0, "downloads to generate a gene");
+            }
+            gc.network().forward(xr, wc, Network.BnMode.RECALIBRATE);
+            gd.network().forward(xr, wdv, Network.BnMode.RECALIBRATE);
+            Tensor yc = gc.network().forward(xr, wc, Network.BnMode.EVAL);
+            Tensor yd = gd.network().forward(xr, wdv, Network.BnMode.EVAL);
+            dev.toHost(yd);
+            assertTrue(relErr(yd.toArray(), yc.toArray()) < 1e-5, "logits of gene " + java.util.Arrays.toString(g)
+                    + ": " + relErr(yd.toArray(), yc.toArray()));
+        }
     }
 
     @Test
