@@ -136,10 +136,12 @@ __global__ void gen_hidden_backward(int enc_dim, int hidden, float *w1, float *b
 // Rows outside the crop: PyTorch's SGD step with a zero gradient (momentum and weight decay still move them), so that
 // with mp_generator_backward_sgd on the crop rows the whole generator takes PyTorch's step. Bandwidth-bound: one
 // pass over W2, b2 and their momentum. per_row floats per row (hidden for W2, 1 for b2); V = 4 with float4 loads.
-__device__ __forceinline__ bool in_crop(long long r, int co, int ci, int in_max, int kk) {
-    long long block = (long long) in_max * kk;
-    long long o = r / block;
-    return o < co && r - o * block < (long long) ci * kk;
+// I: the index type, 32-bit unsigned when the element count allows (its division is far cheaper than 64-bit's)
+template <typename I>
+__device__ __forceinline__ bool in_crop(I r, I co, I ci, I in_max, I kk) {
+    I block = in_max * kk;
+    I o = r / block;
+    return o < co && r - o * block < ci * kk;
 }
 
 __device__ __forceinline__ void decay_step(float &w, float &buf, float lr, float m, float wd, int nest) {
@@ -148,12 +150,12 @@ __device__ __forceinline__ void decay_step(float &w, float &buf, float lr, float
     w -= lr * (nest ? g + m * buf : buf);
 }
 
-__global__ void gen_decay_outside_vec(long long rows, int q, int co, int ci, int in_max, int kk, float4 *w2,
-                                      float4 *mw2, float lr, float m, float wd, int nest) {
-    long long total = rows * q;
-    for (long long i = blockIdx.x * (long long) blockDim.x + threadIdx.x; i < total;
-         i += (long long) gridDim.x * blockDim.x) {
-        if (in_crop(i / q, co, ci, in_max, kk)) continue;
+template <typename I>
+__global__ void gen_decay_outside_vec(I rows, I q, I co, I ci, I in_max, I kk, float4 *w2, float4 *mw2, float lr,
+                                      float m, float wd, int nest) {
+    I total = rows * q;
+    for (I i = blockIdx.x * (I) blockDim.x + threadIdx.x; i < total; i += (I) gridDim.x * blockDim.x) {
+        if (in_crop<I>(i / q, co, ci, in_max, kk)) continue;
         float4 w = w2[i], b = mw2[i];
         decay_step(w.x, b.x, lr, m, wd, nest);
         decay_step(w.y, b.y, lr, m, wd, nest);
@@ -164,12 +166,12 @@ __global__ void gen_decay_outside_vec(long long rows, int q, int co, int ci, int
     }
 }
 
-__global__ void gen_decay_outside(long long rows, int per_row, int co, int ci, int in_max, int kk, float *p,
-                                  float *buf, float lr, float m, float wd, int nest) {
-    long long total = rows * per_row;
-    for (long long i = blockIdx.x * (long long) blockDim.x + threadIdx.x; i < total;
-         i += (long long) gridDim.x * blockDim.x) {
-        if (in_crop(i / per_row, co, ci, in_max, kk)) continue;
+template <typename I>
+__global__ void gen_decay_outside(I rows, I per_row, I co, I ci, I in_max, I kk, float *p, float *buf, float lr,
+                                  float m, float wd, int nest) {
+    I total = rows * per_row;
+    for (I i = blockIdx.x * (I) blockDim.x + threadIdx.x; i < total; i += (I) gridDim.x * blockDim.x) {
+        if (in_crop<I>(i / per_row, co, ci, in_max, kk)) continue;
         float w = p[i], b = buf[i];
         decay_step(w, b, lr, m, wd, nest);
         p[i] = w;
@@ -264,15 +266,35 @@ int mp_generator_decay_outside(mp_stream stream, int hidden, int out_max, int in
         long long want = (n + 255) / 256;
         return (unsigned) (want < 1 ? 1 : (want > cap ? cap : want));
     };
-    if (hidden % 4 == 0 && mp::aligned16(w2) && mp::aligned16(mw2)) {
-        int q = hidden / 4;
-        gen_decay_outside_vec<<<grid(rows * q), 256, 0, s>>>(rows, q, co, ci, in_max, kk, (float4 *) w2,
-                                                               (float4 *) mw2, lr, momentum, wd, nesterov);
+    // 32-bit indices while the largest index (plus a grid stride) stays below 2^32
+    bool narrow = rows * hidden + cap * 256 < (1LL << 32);
+    bool vec = hidden % 4 == 0 && mp::aligned16(w2) && mp::aligned16(mw2);
+    long long n = vec ? rows * (hidden / 4) : rows * hidden;
+    if (narrow) {
+        using I = unsigned;
+        if (vec) {
+            gen_decay_outside_vec<I><<<grid(n), 256, 0, s>>>((I) rows, (I) (hidden / 4), (I) co, (I) ci, (I) in_max,
+                                                              (I) kk, (float4 *) w2, (float4 *) mw2, lr, momentum, wd,
+                                                              nesterov);
+        } else {
+            gen_decay_outside<I><<<grid(n), 256, 0, s>>>((I) rows, (I) hidden, (I) co, (I) ci, (I) in_max, (I) kk, w2,
+                                                          mw2, lr, momentum, wd, nesterov);
+        }
+        gen_decay_outside<I><<<grid(rows), 256, 0, s>>>((I) rows, 1u, (I) co, (I) ci, (I) in_max, (I) kk, b2, mb2, lr,
+                                                         momentum, wd, nesterov);
     } else {
-        gen_decay_outside<<<grid(rows * hidden), 256, 0, s>>>(rows, hidden, co, ci, in_max, kk, w2, mw2, lr, momentum,
-                                                               wd, nesterov);
+        using I = long long;
+        if (vec) {
+            gen_decay_outside_vec<I><<<grid(n), 256, 0, s>>>(rows, (I) (hidden / 4), co, ci, in_max, kk,
+                                                              (float4 *) w2, (float4 *) mw2, lr, momentum, wd,
+                                                              nesterov);
+        } else {
+            gen_decay_outside<I><<<grid(n), 256, 0, s>>>(rows, (I) hidden, co, ci, in_max, kk, w2, mw2, lr, momentum,
+                                                          wd, nesterov);
+        }
+        gen_decay_outside<I><<<grid(rows), 256, 0, s>>>(rows, 1LL, co, ci, in_max, kk, b2, mb2, lr, momentum, wd,
+                                                         nesterov);
     }
-    gen_decay_outside<<<grid(rows), 256, 0, s>>>(rows, 1, co, ci, in_max, kk, b2, mb2, lr, momentum, wd, nesterov);
     return mp::check_launch(fn);
 }
 }  // extern "C"
