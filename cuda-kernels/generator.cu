@@ -135,8 +135,8 @@ __global__ void gen_hidden_backward(int enc_dim, int hidden, float *w1, float *b
 
 // Rows outside the crop: PyTorch's SGD step with a zero gradient (momentum and weight decay still move them), so that
 // with mp_generator_backward_sgd on the crop rows the whole generator takes PyTorch's step. Bandwidth-bound: one
-// pass over W2, b2 and their momentum. per_row floats per row (hidden for W2, 1 for b2); V = 4 with float4 loads.
-// I: the index type, 32-bit unsigned when the element count allows (its division is far cheaper than 64-bit's)
+// pass over W2, b2 and their momentum. T: float, or float4 for 16-byte loads (per_row then counts float4s).
+// I: the index type, 32-bit unsigned when the element count allows (its division is far cheaper than 64-bit's).
 template <typename I>
 __device__ __forceinline__ bool in_crop(I r, I co, I ci, I in_max, I kk) {
     I block = in_max * kk;
@@ -150,29 +150,20 @@ __device__ __forceinline__ void decay_step(float &w, float &buf, float lr, float
     w -= lr * (nest ? g + m * buf : buf);
 }
 
-template <typename I>
-__global__ void gen_decay_outside_vec(I rows, I q, I co, I ci, I in_max, I kk, float4 *w2, float4 *mw2, float lr,
-                                      float m, float wd, int nest) {
-    I total = rows * q;
-    for (I i = blockIdx.x * (I) blockDim.x + threadIdx.x; i < total; i += (I) gridDim.x * blockDim.x) {
-        if (in_crop<I>(i / q, co, ci, in_max, kk)) continue;
-        float4 w = w2[i], b = mw2[i];
-        decay_step(w.x, b.x, lr, m, wd, nest);
-        decay_step(w.y, b.y, lr, m, wd, nest);
-        decay_step(w.z, b.z, lr, m, wd, nest);
-        decay_step(w.w, b.w, lr, m, wd, nest);
-        w2[i] = w;
-        mw2[i] = b;
-    }
+__device__ __forceinline__ void decay_step(float4 &w, float4 &buf, float lr, float m, float wd, int nest) {
+    decay_step(w.x, buf.x, lr, m, wd, nest);
+    decay_step(w.y, buf.y, lr, m, wd, nest);
+    decay_step(w.z, buf.z, lr, m, wd, nest);
+    decay_step(w.w, buf.w, lr, m, wd, nest);
 }
 
-template <typename I>
-__global__ void gen_decay_outside(I rows, I per_row, I co, I ci, I in_max, I kk, float *p, float *buf, float lr,
-                                  float m, float wd, int nest) {
+template <typename I, typename T>
+__global__ void gen_decay_outside(I rows, I per_row, I co, I ci, I in_max, I kk, T *p, T *buf, float lr, float m,
+                                  float wd, int nest) {
     I total = rows * per_row;
     for (I i = blockIdx.x * (I) blockDim.x + threadIdx.x; i < total; i += (I) gridDim.x * blockDim.x) {
         if (in_crop<I>(i / per_row, co, ci, in_max, kk)) continue;
-        float w = p[i], b = buf[i];
+        T w = p[i], b = buf[i];
         decay_step(w, b, lr, m, wd, nest);
         p[i] = w;
         buf[i] = b;
@@ -184,6 +175,26 @@ int sms() {
     if (cudaGetDevice(&dev) != cudaSuccess || cudaDeviceGetAttribute(&v, cudaDevAttrMultiProcessorCount, dev)
             != cudaSuccess) return 80;
     return v;
+}
+
+// W2 (as float4 when vec) and b2 outside the crop, with index type I
+template <typename I>
+void decay_outside(cudaStream_t s, long long cap, bool vec, long long rows, int hidden, int co, int ci, int in_max,
+                   int kk, float *w2, float *b2, float *mw2, float *mb2, float lr, float m, float wd, int nest) {
+    auto grid = [cap](long long n) {
+        long long want = (n + 255) / 256;
+        return (unsigned) (want < 1 ? 1 : (want > cap ? cap : want));
+    };
+    I r = (I) rows;
+    if (vec) {
+        gen_decay_outside<I, float4><<<grid(rows * (hidden / 4)), 256, 0, s>>>(
+                r, (I) (hidden / 4), (I) co, (I) ci, (I) in_max, (I) kk, (float4 *) w2, (float4 *) mw2, lr, m, wd, nest);
+    } else {
+        gen_decay_outside<I, float><<<grid(rows * hidden), 256, 0, s>>>(r, (I) hidden, (I) co, (I) ci, (I) in_max,
+                                                                        (I) kk, w2, mw2, lr, m, wd, nest);
+    }
+    gen_decay_outside<I, float><<<grid(rows), 256, 0, s>>>(r, (I) 1, (I) co, (I) ci, (I) in_max, (I) kk, b2, mb2, lr,
+                                                           m, wd, nest);
 }
 }  // namespace
 
@@ -262,38 +273,14 @@ int mp_generator_decay_outside(mp_stream stream, int hidden, int out_max, int in
     long long rows = (long long) out_max * in_max * kk;
     if (rows == (long long) co * ci * kk) return MP_OK;   // the crop is the whole weight: nothing outside it
     long long cap = (long long) sms() * 16;
-    auto grid = [cap](long long n) {
-        long long want = (n + 255) / 256;
-        return (unsigned) (want < 1 ? 1 : (want > cap ? cap : want));
-    };
-    // 32-bit indices while the largest index (plus a grid stride) stays below 2^32
-    bool narrow = rows * hidden + cap * 256 < (1LL << 32);
     bool vec = hidden % 4 == 0 && mp::aligned16(w2) && mp::aligned16(mw2);
-    long long n = vec ? rows * (hidden / 4) : rows * hidden;
-    if (narrow) {
-        using I = unsigned;
-        if (vec) {
-            gen_decay_outside_vec<I><<<grid(n), 256, 0, s>>>((I) rows, (I) (hidden / 4), (I) co, (I) ci, (I) in_max,
-                                                              (I) kk, (float4 *) w2, (float4 *) mw2, lr, momentum, wd,
-                                                              nesterov);
-        } else {
-            gen_decay_outside<I><<<grid(n), 256, 0, s>>>((I) rows, (I) hidden, (I) co, (I) ci, (I) in_max, (I) kk, w2,
-                                                          mw2, lr, momentum, wd, nesterov);
-        }
-        gen_decay_outside<I><<<grid(rows), 256, 0, s>>>((I) rows, 1u, (I) co, (I) ci, (I) in_max, (I) kk, b2, mb2, lr,
-                                                         momentum, wd, nesterov);
+    // 32-bit indices while the largest index (plus a grid stride) stays below 2^32
+    if (rows * hidden + cap * 256 < (1LL << 32)) {
+        decay_outside<unsigned>(s, cap, vec, rows, hidden, co, ci, in_max, kk, w2, b2, mw2, mb2, lr, momentum, wd,
+                                nesterov);
     } else {
-        using I = long long;
-        if (vec) {
-            gen_decay_outside_vec<I><<<grid(n), 256, 0, s>>>(rows, (I) (hidden / 4), co, ci, in_max, kk,
-                                                              (float4 *) w2, (float4 *) mw2, lr, momentum, wd,
-                                                              nesterov);
-        } else {
-            gen_decay_outside<I><<<grid(n), 256, 0, s>>>(rows, (I) hidden, co, ci, in_max, kk, w2, mw2, lr, momentum,
-                                                          wd, nesterov);
-        }
-        gen_decay_outside<I><<<grid(rows), 256, 0, s>>>(rows, 1LL, co, ci, in_max, kk, b2, mb2, lr, momentum, wd,
-                                                         nesterov);
+        decay_outside<long long>(s, cap, vec, rows, hidden, co, ci, in_max, kk, w2, b2, mw2, mb2, lr, momentum, wd,
+                                 nesterov);
     }
     return mp::check_launch(fn);
 }

@@ -22,10 +22,8 @@ public final class GeneratedNetwork {
     private final Architecture arch;
     private final Network net;
     private final List<Op> ops;
-    /** On a device-resident backend: the gene's encodings (one array, one copy per gene) and per-conv scratch. */
-    private final float[] encodings;
-    private final Tensor encodingsT;
-    private final Tensor[] encodingOf;
+    /** On a device-resident backend: the gene's encodings (one copy per gene) and per-conv scratch. */
+    private final Encodings encodings;
     private final Tensor[] pre;
     private final Tensor[] hidden;
 
@@ -34,22 +32,12 @@ public final class GeneratedNetwork {
         this.arch = pn.architecture();
         this.net = Network.forInference(arch, batch, pn.kernels());
         this.ops = arch.ops();
-        int n = ops.size(), total = 0;
-        encodingOf = new Tensor[n];
+        int n = ops.size();
+        encodings = new Encodings(ops);
         pre = new Tensor[n];
         hidden = new Tensor[n];
-        for (Op op : ops) {
-            if (op instanceof Op.Conv c) {
-                total += c.generator().inputs().size();
-            }
-        }
-        encodings = new float[Math.max(total, 1)];
-        encodingsT = Tensor.wrap(encodings, encodings.length);
-        for (int i = 0, at = 0; i < n; i++) {
+        for (int i = 0; i < n; i++) {
             if (ops.get(i) instanceof Op.Conv c) {
-                int e = c.generator().inputs().size();
-                encodingOf[i] = Tensor.view(encodings, at, e, e);
-                at += e;
                 pre[i] = Tensor.zeros(c.generator().hidden());
                 hidden[i] = Tensor.zeros(c.generator().hidden());
             }
@@ -96,19 +84,13 @@ public final class GeneratedNetwork {
         Network.Params p = net.params();
         Kernels k = net.kernels();
         if (k.deviceResident()) {   // generated where the network runs: only the encodings cross, once per gene
-            for (int i = 0; i < ops.size(); i++) {
-                if (ops.get(i) instanceof Op.Conv c) {
-                    float[] e = c.generator().encode(gene);
-                    System.arraycopy(e, 0, encodings, encodingOf[i].offset(), e.length);
-                }
-            }
-            k.hostChanged(encodingsT);
+            encodings.write(gene, k);
         }
         for (int i = 0; i < ops.size(); i++) {
             if (ops.get(i) instanceof Op.Conv c) {
                 Conv2dSpec s = w.conv(c);
                 if (k.deviceResident()) {
-                    pn.generator(i).generateOn(k, encodingOf[i], s.cOut(), s.cIn() / s.groups(), p.weight[i], pre[i],
+                    pn.generator(i).generateOn(k, encodings.of(i), s.cOut(), s.cIn() / s.groups(), p.weight[i], pre[i],
                             hidden[i]);
                 } else {
                     pn.generator(i).generate(c.generator().encode(gene), s.cOut(), s.cIn() / s.groups(), p.weight[i]);

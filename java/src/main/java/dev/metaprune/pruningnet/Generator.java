@@ -90,6 +90,8 @@ public final class Generator {
     private DeviceSide device;
     /** The encoding of the last {@link #forwardOn}, where the backend keeps it. */
     private Tensor encOn;
+    /** The backend whose copies of this generator's arrays a {@link #backwardAndStepOn} made newer (else null). */
+    private Kernels trainedOn;
     /** Per-part scratch of the parallel loops, grown with the thread count. */
     private Part[] partScratch = new Part[0];
 
@@ -290,6 +292,7 @@ public final class Generator {
                     + outMax + ", " + inMax + "]");
         }
         checkOut(out);
+        pullFromDevice();
         syncLast();
         System.arraycopy(encoding, 0, enc, 0, encDim);
         for (int j = 0; j < hidden; j++) {
@@ -579,6 +582,7 @@ public final class Generator {
                     + outMax + ", " + inMax + "]");
         }
         checkOut(out);
+        pullFromDevice();
         requireCurrent();
         float[] hv = new float[hidden];
         for (int j = 0; j < hidden; j++) {
@@ -597,7 +601,11 @@ public final class Generator {
         }
     }
 
-    /** Brings every row up to date (before a checkpoint is written or weights are exported). */
+    /**
+     * Brings every row up to date (before a checkpoint is written or weights are exported, or before generating
+     * concurrently): the lazy rows caught up. After device steps there are none, and the arrays are not copied back
+     * here: {@link #generate} and {@link #state} do that when the host reads them.
+     */
     public void flush() {
         if (frozen) {
             return;
@@ -621,6 +629,7 @@ public final class Generator {
 
     /** Parameter and momentum arrays by name (after {@link #flush()}), for checkpoints. */
     public java.util.Map<String, float[]> state() {
+        pullFromDevice();
         flush();
         java.util.Map<String, float[]> m = new java.util.LinkedHashMap<>();
         m.put("fc1.weight", w1);
@@ -696,7 +705,6 @@ public final class Generator {
         final Tensor mb1T = frozen ? null : Tensor.wrap(mb1, hidden);
         final Tensor mw2T = frozen ? null : Tensor.wrap(mw2, rows, hidden);
         final Tensor mb2T = frozen ? null : Tensor.wrap(mb2, rows);
-        final Tensor encT = Tensor.wrap(enc, encDim);
         final Tensor preT = Tensor.wrap(pre, hidden);
         final Tensor hT = Tensor.wrap(h, hidden);
         final Tensor dhT = Tensor.zeros(hidden);
@@ -712,24 +720,10 @@ public final class Generator {
     /**
      * {@link #forward} on a device-resident backend ({@link Kernels#deviceResident()}): the hidden layer and the crop
      * are computed by {@code k}, where the generator's parameters stay; {@code out} is written there (bring it to the
-     * host with {@link Kernels#toHost} to read it). Rows outside the crop need no catching up: the device path takes
-     * PyTorch's step on every row ({@link #backwardAndStepOn}).
-     */
-    public void forwardOn(Kernels k, float[] encoding, int co, int ci, Tensor out) {
-        if (encoding.length != encDim) {
-            throw new IllegalArgumentException("encoding has " + encoding.length + " values, the generator takes "
-                    + encDim);
-        }
-        DeviceSide d = device();
-        System.arraycopy(encoding, 0, enc, 0, encDim);
-        k.hostChanged(d.encT);
-        forwardOn(k, d.encT, co, ci, out);
-    }
-
-    /**
-     * {@link #forwardOn(Kernels, float[], int, int, Tensor)} with the encoding already where {@code k} computes: a
-     * tensor of {@link #encDim()} values the caller keeps unchanged until {@link #backwardAndStepOn} (the PruningNet
-     * writes every generator's encoding into one array and declares it once per step).
+     * host with {@link Kernels#toHost} to read it). {@code encoding} ({@link #encDim()} values) is where {@code k}
+     * computes, unchanged until {@link #backwardAndStepOn} (the PruningNet writes every generator's encoding into one
+     * array and declares it once per step). Rows outside the crop need no catching up: the device path takes PyTorch's
+     * step on every row.
      */
     public void forwardOn(Kernels k, Tensor encoding, int co, int ci, Tensor out) {
         if (frozen) {
@@ -770,13 +764,21 @@ public final class Generator {
                 nesterov);
         lazy.resetAt(lazy.step() + 1, last.length);   // every row is current as of this step
         lastStale = true;
+        trainedOn = k;
+    }
+
+    /** After device steps: the host's arrays are brought up to date before the host reads them (once per change). */
+    private void pullFromDevice() {
+        if (trainedOn != null) {
+            trainedOn.toHost(deviceTensors());
+        }
     }
 
     /**
      * The tensors over the parameter and momentum arrays that the device path works on: a device-resident backend's
      * copies of them are what {@link Kernels#toHost} brings back and {@link Kernels#hostChanged} refreshes.
      */
-    public Tensor[] deviceTensors() {
+    private Tensor[] deviceTensors() {
         DeviceSide d = device();
         return frozen ? new Tensor[] {d.w1T, d.b1T, d.w2T, d.b2T}
                 : new Tensor[] {d.w1T, d.b1T, d.w2T, d.b2T, d.mw1T, d.mb1T, d.mw2T, d.mb2T};

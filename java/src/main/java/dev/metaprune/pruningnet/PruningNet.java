@@ -44,10 +44,8 @@ public final class PruningNet {
     private final Tensor[] betaMom;
     private final Tensor[] fcWMom;
     private final Tensor[] fcBMom;
-    /** Device path: every generator's encoding in one array (declared once per step), and each one's view of it. */
-    private final float[] encodings;
-    private final Tensor encodingsT;
-    private final Tensor[] encodingOf;
+    /** Device path: every generator's encoding in one array (one copy per step). */
+    private final Encodings encodings;
 
     public PruningNet(Architecture arch, int batch, Hyper hyper, long seed) {
         this(arch, batch, hyper, seed, true);
@@ -88,17 +86,8 @@ public final class PruningNet {
         fcWMom = new Tensor[n];
         fcBMom = new Tensor[n];
         Network.Params p = net.params();
-        encodingOf = new Tensor[n];
-        int encTotal = 0;
-        for (Op op : ops) {
-            if (op instanceof Op.Conv c) {
-                encTotal += c.generator().inputs().size();
-            }
-        }
-        encodings = new float[Math.max(encTotal, 1)];
-        encodingsT = Tensor.wrap(encodings, encodings.length);
+        encodings = new Encodings(ops);
         SplittableRandom seeds = new SplittableRandom(seed);
-        int encAt = 0;
         for (int i = 0; i < n; i++) {
             Op op = ops.get(i);
             switch (op) {
@@ -108,9 +97,6 @@ public final class PruningNet {
                             hyper.momentum(), hyper.weightDecay(), hyper.nesterov(), trainable).initDefault(seeds.nextLong());
                     genOut[i] = Tensor.zeros(s);
                     p.weight[i] = genOut[i];
-                    int e = c.generator().inputs().size();
-                    encodingOf[i] = Tensor.view(encodings, encAt, e, e);
-                    encAt += e;
                     if (trainable) {
                         genGrad[i] = Tensor.zeros(s);
                         p.weightGrad[i] = genGrad[i];
@@ -175,21 +161,15 @@ public final class PruningNet {
     public Widths prepare(int[] geneIndices) {
         Widths w = arch.widthsForGene(geneIndices);
         Network.Params p = net.params();
-        if (onDevice()) {   // every encoding in one array: one copy to the device per step
-            for (int i = 0; i < ops.size(); i++) {
-                if (ops.get(i) instanceof Op.Conv c) {
-                    float[] e = c.generator().encode(geneIndices);
-                    System.arraycopy(e, 0, encodings, encodingOf[i].offset(), e.length);
-                }
-            }
-            k.hostChanged(encodingsT);
+        if (onDevice()) {
+            encodings.write(geneIndices, k);
         }
         for (int i = 0; i < ops.size(); i++) {
             Op op = ops.get(i);
             if (op instanceof Op.Conv c) {
                 Conv2dSpec s = w.conv(c);
                 if (onDevice()) {   // generated where the convolution reads it
-                    gens[i].forwardOn(k, encodingOf[i], s.cOut(), s.cIn() / s.groups(), genOut[i]);
+                    gens[i].forwardOn(k, encodings.of(i), s.cOut(), s.cIn() / s.groups(), genOut[i]);
                 } else {
                     gens[i].forward(c.generator().encode(geneIndices), s.cOut(), s.cIn() / s.groups(), genOut[i]);
                     k.hostChanged(genOut[i]);   // generated on the host; the convolution reads it where it runs
@@ -361,9 +341,6 @@ public final class PruningNet {
     public void flush() {
         for (Generator g : gens) {
             if (g != null) {
-                if (onDevice()) {
-                    k.toHost(g.deviceTensors());   // trained on the device: the host generates from these arrays
-                }
                 g.flush();
             }
         }

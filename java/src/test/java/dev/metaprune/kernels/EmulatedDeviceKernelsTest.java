@@ -28,6 +28,11 @@ import org.junit.jupiter.api.Test;
  * touches is copied. The CUDA backend's resident mode runs the same {@link Residency} bookkeeping.
  */
 class EmulatedDeviceKernelsTest {
+    /** The net of the training tests (max pooling, residual adds), its SGD settings, and a batch's labels. */
+    private static final Architecture TOY = TestArchitectures.toyResidual(new InputSpec(1, 12, 4));
+    private static final PruningNet.Hyper HYPER = PruningNet.Hyper.official(4e-5f);
+    private static final int[] LABELS = {0, 1, 2, 3, 1, 2};
+
     private static Tensor random(long seed, int... shape) {
         Tensor t = Tensor.zeros(shape);
         SplittableRandom r = new SplittableRandom(seed);
@@ -96,14 +101,14 @@ class EmulatedDeviceKernelsTest {
 
     @Test
     void aPruningNetWithHostGeneratorsTrainsAndEvaluatesAsOnTheCpuMovingOnlyWhatTheHostTouches() {
-        Architecture a = TestArchitectures.toyResidual(new InputSpec(1, 12, 4));
-        PruningNet.Hyper h = PruningNet.Hyper.official(4e-5f);
+        Architecture a = TOY;
+        PruningNet.Hyper h = HYPER;
         CpuKernels cpuK = new CpuKernels();
         EmulatedDeviceKernels dev = new EmulatedDeviceKernels();
         PruningNet onCpu = new PruningNet(a, 6, h, 11, true, cpuK);
         PruningNet onDev = new PruningNet(a, 6, h, 11, true, hostGenerators(dev));
         Tensor x = random(3, 6, 12, 12, 1);
-        int[] labels = {0, 1, 2, 3, 1, 2};
+        int[] labels = LABELS.clone();
         int[][] genes = {{30, 30, 30}, {4, 17, 29}, {12, 0, 7}, {30, 30, 30}, {25, 9, 18}};
         int convs = convs(a);
         long[] up = new long[genes.length], down = new long[genes.length];
@@ -154,13 +159,13 @@ class EmulatedDeviceKernelsTest {
 
     @Test
     void aPruningNetWithDeviceGeneratorsTrainsAsOnTheCpuAndNoWeightCrossesToTheHost() {
-        Architecture a = TestArchitectures.toyResidual(new InputSpec(1, 12, 4));
-        PruningNet.Hyper h = PruningNet.Hyper.official(4e-5f);
+        Architecture a = TOY;
+        PruningNet.Hyper h = HYPER;
         EmulatedDeviceKernels dev = new EmulatedDeviceKernels();
         PruningNet onCpu = new PruningNet(a, 6, h, 11, true, new CpuKernels());
         PruningNet onDev = new PruningNet(a, 6, h, 11, true, dev);
         Tensor x = random(3, 6, 12, 12, 1);
-        int[] labels = {0, 1, 2, 3, 1, 2};
+        int[] labels = LABELS.clone();
         int[][] genes = {{30, 30, 30}, {4, 17, 29}, {12, 0, 7}, {30, 30, 30}, {25, 9, 18}, {30, 30, 30}};
         int convs = convs(a);
         long[] up = new long[genes.length], down = new long[genes.length];
@@ -236,14 +241,14 @@ class EmulatedDeviceKernelsTest {
 
     @Test
     void aCheckpointReadBackIntoTheStateReachesTheDevice() {
-        Architecture a = TestArchitectures.toyResidual(new InputSpec(1, 12, 4));
-        PruningNet.Hyper h = PruningNet.Hyper.official(4e-5f);
+        Architecture a = TOY;
+        PruningNet.Hyper h = HYPER;
         EmulatedDeviceKernels dev = new EmulatedDeviceKernels();
         PruningNet trained = new PruningNet(a, 6, h, 11, true, new CpuKernels());
         PruningNet restored = new PruningNet(a, 6, h, 99, true, dev);
         PruningNet reference = new PruningNet(a, 6, h, 11, true, new CpuKernels());
         Tensor x = random(3, 6, 12, 12, 1);
-        int[] labels = {0, 1, 2, 3, 1, 2};
+        int[] labels = LABELS.clone();
         trained.trainStep(x, labels, new int[] {20, 20, 20}, 0.05f);
         reference.trainStep(x, labels, new int[] {20, 20, 20}, 0.05f);
         restored.trainStep(x, labels, new int[] {5, 6, 7}, 0.05f);   // its own values on the device first
@@ -262,7 +267,7 @@ class EmulatedDeviceKernelsTest {
 
     @Test
     void aDenseModelWithBatchNormSparsityTrainsAsOnTheCpu() {
-        Architecture a = TestArchitectures.toyResidual(new InputSpec(1, 12, 4));
+        Architecture a = TOY;
         var w = a.widthsForGene(new int[] {14, 22, 9});
         EmulatedDeviceKernels dev = new EmulatedDeviceKernels();
         DenseModel onCpu = new DenseModel(w, 6, 0.9f, 1e-4f, false, 0.1f, 5, new CpuKernels());
